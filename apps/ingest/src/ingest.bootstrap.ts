@@ -1,0 +1,51 @@
+// Builds the ingest app (used by main.ts, the tests and the benchmark): Fastify for health and
+// metrics on INGEST_PORT, and the AMQP transport consuming both proxies' queues.
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { AppConfig, redactUrl } from '@app/config';
+import { AmqpTransport, topology } from '@app/messaging';
+import { MetricsService } from '@app/observability';
+import { IngestModule } from './ingest.module';
+import { FREESWITCH_EVENTS, KAZOO_EVENTS } from './registration-events.controller';
+
+export interface IngestApp {
+  app: NestFastifyApplication;
+  transport: AmqpTransport;
+  metrics: MetricsService;
+  url: string;
+}
+
+export async function createIngestApp(config: AppConfig, opts: { port?: number } = {}): Promise<IngestApp> {
+  const metrics = new MetricsService();
+  const t = topology({ kazooExchangeDurable: config.KAZOO_EXCHANGE_DURABLE, queuePrefix: config.QUEUE_PREFIX });
+  const transport = new AmqpTransport({
+    url: config.AMQP_URL,
+    displayUrl: redactUrl(config.AMQP_URL),
+    prefetch: config.INGEST_PREFETCH,
+    batchSize: config.INGEST_BATCH_SIZE,
+    lingerMs: config.INGEST_BATCH_LINGER_MS,
+    consumes: [
+      { pattern: KAZOO_EVENTS, queue: t.kazooQueue },
+      { pattern: FREESWITCH_EVENTS, queue: t.freeswitchQueue },
+    ],
+    declare: { exchanges: [t.deadLetter], queues: [t.deadLetterQueue] },
+    deadLetterExchange: t.deadLetter.name,
+    metrics: {
+      onBatch: (queue, size) => metrics.batchSize.observe({ queue }, size),
+      onDeadLetter: (queue, reason) => metrics.deadLettered.inc({ queue, reason }),
+      onConnection: (up) => metrics.brokerUp.set(up ? 1 : 0),
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    IngestModule.forRoot(config, metrics, transport),
+    new FastifyAdapter(),
+    { bufferLogs: true },
+  );
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.listen(opts.port ?? config.INGEST_PORT, config.HOST);
+  return { app, transport, metrics, url: await app.getUrl() };
+}

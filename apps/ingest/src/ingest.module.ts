@@ -1,0 +1,27 @@
+// The ingest app: AMQP consumer (proxy events → Postgres), expiry sweeper, health and metrics.
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig, ConfigModule } from '@app/config';
+import { PersistenceModule } from '@app/persistence';
+import { loggerModule, MetricsService } from '@app/observability';
+import { AmqpTransport } from '@app/messaging';
+import { ExpirySweeperService } from './expiry-sweeper.service';
+import { HealthController, INGEST_TRANSPORT } from './health.controller';
+import { IngestService } from './ingest.service';
+import { RegistrationEventsController } from './registration-events.controller';
+
+@Module({})
+export class IngestModule {
+  static forRoot(config: AppConfig, metrics: MetricsService, transport: AmqpTransport): DynamicModule {
+    return {
+      module: IngestModule,
+      imports: [ConfigModule.forRoot(config), loggerModule(config.LOG_LEVEL, 'ingest'), PersistenceModule.forRoot('registrations-ingest')],
+      controllers: [RegistrationEventsController, HealthController],
+      providers: [
+        IngestService,
+        ExpirySweeperService,
+        { provide: MetricsService, useValue: metrics },
+        { provide: INGEST_TRANSPORT, useValue: transport },
+      ],
+    };
+  }
+}

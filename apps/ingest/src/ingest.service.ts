@@ -1,0 +1,71 @@
+// What happens to a batch of proxy messages: parse each into a domain event (rejecting the
+// unparseable with a reason), then apply them in order to the store. A reg_flush from another
+// system splits the batch so that events before and after it apply in order around it.
+import { Injectable, Logger } from '@nestjs/common';
+import { FlushCommand, isFlush, ParseResult, RegistrationEvent } from '@app/registrations';
+import { BatchVerdict, InboundMessage, RetryableError } from '@app/messaging';
+import { isTransientDbError, RegistrationStore } from '@app/persistence';
+import { MetricsService } from '@app/observability';
+
+export type Parser = (body: Buffer) => ParseResult;
+
+@Injectable()
+export class IngestService {
+  private readonly logger = new Logger(IngestService.name);
+
+  constructor(
+    private readonly store: RegistrationStore,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async ingest(batch: InboundMessage[], parse: Parser): Promise<BatchVerdict> {
+    const rejected: BatchVerdict['rejected'] = [];
+    const steps: (RegistrationEvent[] | FlushCommand)[] = [];
+    let run: RegistrationEvent[] = [];
+    batch.forEach((m, index) => {
+      const r = parse(m.content);
+      if (!r.ok) {
+        rejected.push({ index, reason: r.error.message });
+        return;
+      }
+      if (isFlush(r.event)) {
+        if (r.event.ours) return; // applied by the API when it published it
+        if (run.length) steps.push(run);
+        run = [];
+        steps.push(r.event);
+      } else run.push(r.event);
+    });
+    if (run.length) steps.push(run);
+
+    const stopTimer = this.metrics.commitSeconds.startTimer();
+    try {
+      for (const step of steps) {
+        if (Array.isArray(step)) await this.applyEvents(step);
+        else await this.applyFlush(step);
+      }
+    } catch (e) {
+      if (isTransientDbError(e)) throw new RetryableError(`database unavailable: ${(e as Error).message}`, e);
+      throw e;
+    }
+    stopTimer();
+    return { rejected };
+  }
+
+  private async applyEvents(events: RegistrationEvent[]): Promise<void> {
+    const result = await this.store.applyBatch(events);
+    for (const e of events) this.metrics.events.inc({ kind: e.kind, origin: e.origin });
+    if (result.stale) this.metrics.ignoredEvents.inc({ why: 'stale' }, result.stale);
+    if (result.duplicates) this.metrics.ignoredEvents.inc({ why: 'duplicate' }, result.duplicates);
+    if (result.unassigned) this.metrics.unassignedEvents.inc(result.unassigned);
+    for (const ch of result.changes) {
+      if (ch.change !== 'registered' && ch.change !== 'refreshed') this.metrics.ended.inc({ reason: ch.change });
+    }
+  }
+
+  private async applyFlush(flush: FlushCommand): Promise<void> {
+    const ended = await this.store.endBindings({ realm: flush.realm, username: flush.username }, 'flushed');
+    this.metrics.events.inc({ kind: 'flush', origin: 'kazoo' });
+    this.metrics.ended.inc({ reason: 'flushed' }, ended.length);
+    this.logger.log(`reg_flush for ${flush.username ? `${flush.username}@` : ''}${flush.realm}: ended ${ended.length} bindings`);
+  }
+}

@@ -1,0 +1,70 @@
+// One environment schema for both apps, validated once at start-up. An invalid value stops
+// start-up with one message naming every bad variable.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a ${protocols.join(' or ')}// URL`);
+
+export const configSchema = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/registrations'),
+  AMQP_URL: url(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672/'),
+  PORT: int(1, 65535).default(8000),
+  INGEST_PORT: int(1, 65535).default(8001),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Kazoo's Kamailio declares `registrar` non-durable; match whoever declared it first. */
+  KAZOO_EXCHANGE_DURABLE: bool.default(false),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default('registrations'),
+  INGEST_PREFETCH: int(1, 65535).default(1000),
+  INGEST_BATCH_SIZE: int(1, 5000).default(500),
+  INGEST_BATCH_LINGER_MS: int(0, 10000).default(10),
+  SWEEP_INTERVAL_MS: int(100, 600000).default(2000),
+  TOMBSTONE_RETENTION_HOURS: int(1, 24 * 365).default(24),
+  HISTORY_RETENTION_DAYS: int(1, 3650).default(30),
+  DB_POOL_SIZE: int(1, 100).default(5),
+  /** FreeSWITCH command routing key per switch: "fs1=key1,fs2=key2"; others use the default. */
+  FS_COMMAND_ROUTING_KEY: z.string().min(1).default('commandBindingKey'),
+  FS_COMMAND_ROUTING_KEYS: z.string().default(''),
+});
+
+export type AppConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Reads the environment; throws ConfigError listing every bad variable at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const known = Object.keys(configSchema.shape);
+  const input = Object.fromEntries(known.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${String(i.path[0])}=${JSON.stringify(input[String(i.path[0])])}: ${i.message}`),
+    );
+  }
+  return parsed.data;
+}
+
+/** The URL without its password, for log lines. */
+export function redactUrl(u: string): string {
+  try {
+    const parsed = new URL(u);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return u;
+  }
+}

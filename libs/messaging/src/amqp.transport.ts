@@ -1,0 +1,155 @@
+// A @nestjs/microservices transport over amqplib that speaks the proxies' own messages (no
+// Nest envelope, manual acks). It owns the connection, topology, prefetch, batching, acks and
+// reconnection; handlers (@MessagePattern(queue pattern)) receive InboundMessage[] batches.
+import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import * as amqp from 'amqplib';
+import { isObservable, lastValueFrom } from 'rxjs';
+import { declareExchange, declareQueue } from './amqp-topology';
+import { BatchConsumer } from './batch-consumer';
+import type { BatchVerdict, InboundMessage } from './inbound-message';
+import type { ExchangeSpec, QueueSpec } from './topology';
+
+export interface ConsumedQueue {
+  /** The @MessagePattern that handles this queue's batches. */
+  pattern: string;
+  queue: QueueSpec;
+}
+
+export interface AmqpTransportOptions {
+  url: string;
+  /** A URL safe to print (no password). */
+  displayUrl: string;
+  prefetch: number;
+  batchSize: number;
+  lingerMs: number;
+  consumes: ConsumedQueue[];
+  /** Further exchanges/queues to declare (the dead-letter exchange and queue). */
+  declare: { exchanges: ExchangeSpec[]; queues: QueueSpec[] };
+  deadLetterExchange: string;
+  metrics?: {
+    onBatch?(queue: string, size: number, rejected: number): void;
+    onDeadLetter?(queue: string, reason: string): void;
+    onConnection?(up: boolean): void;
+  };
+}
+
+export class AmqpTransport extends Server implements CustomTransportStrategy {
+  private connection: amqp.ChannelModel | undefined;
+  private consumers: BatchConsumer[] = [];
+  private closing = false;
+  private connected = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: AmqpTransportOptions) {
+    super();
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  listen(callback: (...optionalParams: unknown[]) => void): void {
+    this.connectWithRetry().then(
+      () => callback(),
+      (e: unknown) => callback(e),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    await Promise.all(this.consumers.map((c) => c.stop()));
+    await this.connection?.close().catch(() => undefined);
+    this.connected = false;
+  }
+
+  on(): void {
+    throw new Error('AmqpTransport does not emit events');
+  }
+
+  unwrap<T>(): T {
+    return this.connection as T;
+  }
+
+  /** True when every consumer has nothing received and unacked (for tests and shutdown). */
+  get idle(): boolean {
+    return this.consumers.every((c) => c.idle);
+  }
+
+  private async connectWithRetry(): Promise<void> {
+    let delay = 500;
+    while (!this.closing) {
+      try {
+        await this.connect();
+        return;
+      } catch (e) {
+        this.logger.error(
+          `RabbitMQ at ${this.options.displayUrl} is unreachable (${(e as Error).message}); retrying in ` +
+            `${delay / 1000}s. Start it with \`docker compose up -d rabbitmq\` (or your system service), or set AMQP_URL.`,
+        );
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 15_000);
+      }
+    }
+  }
+
+  private async connect(): Promise<void> {
+    const conn = await amqp.connect(this.options.url, { clientProperties: { connection_name: 'registrations-ingest' } });
+    conn.on('error', (e: Error) => this.logger.warn(`RabbitMQ connection error: ${e.message}`));
+    conn.on('close', () => this.onConnectionLost());
+    try {
+      const log = { warn: (m: string) => this.logger.warn(m) };
+      const exchanges = [...this.options.declare.exchanges, ...this.options.consumes.map((c) => c.queue.exchange)];
+      for (const ex of exchanges) await declareExchange(conn, ex, log);
+      const setup = await conn.createChannel();
+      for (const q of this.options.declare.queues) await declareQueue(conn, setup, q, log);
+      await setup.close().catch(() => undefined);
+      const confirm = await conn.createConfirmChannel();
+      const consumers: BatchConsumer[] = [];
+      for (const c of this.options.consumes) {
+        // One channel per queue: a multiple-ack covers only that queue's deliveries.
+        let ch = await conn.createChannel();
+        ch = await declareQueue(conn, ch, c.queue, log);
+        await ch.prefetch(this.options.prefetch);
+        const handler = this.getHandlerByPattern(c.pattern);
+        if (!handler) throw new Error(`no @MessagePattern('${c.pattern}') handler for queue ${c.queue.name}`);
+        const consumer = new BatchConsumer(ch, confirm, {
+          queue: c.queue.name,
+          deadLetterExchange: this.options.deadLetterExchange,
+          batchSize: this.options.batchSize,
+          lingerMs: this.options.lingerMs,
+          log: { warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) },
+          handler: async (batch: InboundMessage[]) => {
+            const out: unknown = await handler(batch);
+            return (isObservable(out) ? await lastValueFrom(out) : out) as BatchVerdict;
+          },
+          onBatch: (size, rejected) => this.options.metrics?.onBatch?.(c.queue.name, size, rejected),
+          onDeadLetter: (reason) => this.options.metrics?.onDeadLetter?.(c.queue.name, reason),
+        });
+        consumers.push(consumer);
+      }
+      this.connection = conn;
+      this.consumers = consumers;
+      for (const consumer of consumers) await consumer.start();
+      this.connected = true;
+      this.options.metrics?.onConnection?.(true);
+      this.logger.log(
+        `consuming ${this.options.consumes.map((c) => c.queue.name).join(', ')} from ${this.options.displayUrl} ` +
+          `(prefetch ${this.options.prefetch}, batches of ${this.options.batchSize})`,
+      );
+    } catch (e) {
+      await conn.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private onConnectionLost(): void {
+    this.connected = false;
+    this.options.metrics?.onConnection?.(false);
+    for (const c of this.consumers) c.abandon();
+    this.consumers = [];
+    if (this.closing) return;
+    this.logger.warn(`lost the RabbitMQ connection to ${this.options.displayUrl}; unacked messages will be redelivered`);
+    this.reconnectTimer = setTimeout(() => void this.connectWithRetry(), 1000);
+  }
+}

@@ -1,0 +1,69 @@
+// Every exchange, queue, binding key and dead letter this service uses, declared once and
+// imported by producers, consumers, tests and benchmarks alike.
+import { encodeSegment } from './routing-key.codec';
+
+export interface ExchangeSpec {
+  name: string;
+  type: 'topic' | 'direct' | 'fanout';
+  durable: boolean;
+}
+
+export interface QueueSpec {
+  name: string;
+  exchange: ExchangeSpec;
+  bindingKeys: string[];
+  /** Queue arguments: dead letters, and one active consumer at a time to keep order. */
+  arguments: Record<string, unknown>;
+}
+
+export interface TopologyOptions {
+  /** Kamailio's kazoo module declares `registrar` non-durable; a durable declaration fails 406. */
+  kazooExchangeDurable: boolean;
+  /** Prefix for our own queue names (lets tests and benchmarks run beside a real deployment). */
+  queuePrefix: string;
+}
+
+export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = { kazooExchangeDurable: false, queuePrefix: 'registrations' };
+
+export const FS_SUBCLASSES = ['sofia::register', 'sofia::unregister', 'sofia::expire'] as const;
+
+export function topology(opts: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS) {
+  const registrar: ExchangeSpec = { name: 'registrar', type: 'topic', durable: opts.kazooExchangeDurable };
+  const tapEvents: ExchangeSpec = { name: 'TAP.Events', type: 'topic', durable: true };
+  const tapCommands: ExchangeSpec = { name: 'TAP.Commands', type: 'topic', durable: true };
+  const deadLetter: ExchangeSpec = { name: `${opts.queuePrefix}.dead-letter`, type: 'fanout', durable: true };
+  const dlArgs = { 'x-dead-letter-exchange': deadLetter.name, 'x-single-active-consumer': true };
+  const kazooQueue: QueueSpec = {
+    name: `${opts.queuePrefix}.kazoo`,
+    exchange: registrar,
+    bindingKeys: ['registration.success.*.*', 'registration.flush.*'],
+    arguments: dlArgs,
+  };
+  const freeswitchQueue: QueueSpec = {
+    name: `${opts.queuePrefix}.freeswitch`,
+    exchange: tapEvents,
+    bindingKeys: FS_SUBCLASSES.map((s) => `*.*.CUSTOM.${encodeSegment(s)}.#`),
+    arguments: dlArgs,
+  };
+  const deadLetterQueue: QueueSpec = {
+    name: `${opts.queuePrefix}.dead-letter`,
+    exchange: deadLetter,
+    bindingKeys: [''],
+    arguments: {},
+  };
+  return { registrar, tapEvents, tapCommands, deadLetter, kazooQueue, freeswitchQueue, deadLetterQueue };
+}
+
+export type Topology = ReturnType<typeof topology>;
+
+/** Routing keys the proxies publish with. */
+export const keys = {
+  regSuccess: (realm: string, username: string) =>
+    `registration.success.${encodeSegment(realm)}.${encodeSegment(username)}`,
+  regFlush: (realm: string) => `registration.flush.${encodeSegment(realm)}`,
+  freeswitchEvent: (hostname: string, subclass: string, uniqueId = '') =>
+    ['FreeSWITCH', encodeSegment(hostname), 'CUSTOM', encodeSegment(subclass), encodeSegment(uniqueId)].join('.'),
+};
+
+/** Header carrying why a message was dead-lettered. */
+export const REJECT_REASON_HEADER = 'x-reject-reason';

@@ -1,0 +1,111 @@
+// The one mapping between the domain Binding and the columns of `registrations` and
+// `registration_history`. Every SQL statement that moves bindings is generated from it, so a
+// new field is added here (and in a migration) and nowhere else.
+import type { Binding } from '@app/registrations';
+
+type Kind = 'text' | 'int' | 'bigint' | 'bool' | 'us';
+
+interface Column {
+  name: string;
+  kind: Kind;
+  field: keyof Binding;
+}
+
+const c = (name: string, kind: Kind, field: keyof Binding): Column => ({ name, kind, field });
+
+/** Every binding column except `id`, in table order. `us` fields are timestamptz in SQL. */
+export const BINDING_COLUMNS: readonly Column[] = [
+  c('realm_key', 'text', 'realmKey'),
+  c('username_key', 'text', 'usernameKey'),
+  c('contact_uri', 'text', 'contactUri'),
+  c('account_id', 'text', 'accountId'),
+  c('origin', 'text', 'origin'),
+  c('realm', 'text', 'realm'),
+  c('username', 'text', 'username'),
+  c('original_contact', 'text', 'originalContact'),
+  c('contact_ip', 'text', 'contactIp'),
+  c('contact_port', 'int', 'contactPort'),
+  c('call_id', 'text', 'callId'),
+  c('user_agent', 'text', 'userAgent'),
+  c('expires', 'int', 'expires'),
+  c('event_us', 'bigint', 'eventUs'),
+  c('last_msg_id', 'text', 'lastMsgId'),
+  c('first_registered_at', 'us', 'firstRegisteredUs'),
+  c('last_registered_at', 'us', 'lastRegisteredUs'),
+  c('expires_at', 'us', 'expiresUs'),
+  c('refresh_count', 'int', 'refreshCount'),
+  c('ended_at', 'us', 'endedUs'),
+  c('end_reason', 'text', 'endReason'),
+  c('source_ip', 'text', 'sourceIp'),
+  c('source_port', 'int', 'sourcePort'),
+  c('network_ip', 'text', 'networkIp'),
+  c('network_port', 'int', 'networkPort'),
+  c('proxy_path', 'text', 'proxyPath'),
+  c('proxy_ip', 'text', 'proxyIp'),
+  c('proxy_port', 'int', 'proxyPort'),
+  c('proxy_protocol', 'text', 'proxyProtocol'),
+  c('registrar_node', 'text', 'registrarNode'),
+  c('from_user', 'text', 'fromUser'),
+  c('from_host', 'text', 'fromHost'),
+  c('to_user', 'text', 'toUser'),
+  c('to_host', 'text', 'toHost'),
+  c('authorizing_id', 'text', 'authorizingId'),
+  c('authorizing_type', 'text', 'authorizingType'),
+  c('owner_id', 'text', 'ownerId'),
+  c('suppress_unregister_notify', 'bool', 'suppressUnregisterNotify'),
+  c('sip_instance', 'text', 'sipInstance'),
+  c('mac', 'text', 'mac'),
+  c('fs_profile', 'text', 'fsProfile'),
+  c('fs_hostname', 'text', 'fsHostname'),
+];
+
+const SQL_TYPE: Record<Kind, string> = { text: 'text', int: 'int', bigint: 'bigint', bool: 'boolean', us: 'bigint' };
+
+export const COLUMN_NAMES = BINDING_COLUMNS.map((col) => col.name).join(', ');
+
+/** `AS t(col type, …)` for json_to_recordset over rows made by toRecord. */
+export const RECORDSET_TYPES = BINDING_COLUMNS.map((col) => `${col.name} ${SQL_TYPE[col.kind]}`).join(', ');
+
+/** Select-list turning a recordset row (alias `t`) into column values. */
+export function recordsetSelect(alias: string): string {
+  return BINDING_COLUMNS.map((col) =>
+    col.kind === 'us' ? `to_timestamp(${alias}.${col.name} / 1e6)` : `${alias}.${col.name}`,
+  ).join(', ');
+}
+
+/** Select-list reading a stored row (alias) back as domain values, timestamps in µs. */
+export function domainSelect(alias: string): string {
+  return [
+    `${alias}.id`,
+    ...BINDING_COLUMNS.map((col) =>
+      col.kind === 'us'
+        ? `(extract(epoch from ${alias}.${col.name}) * 1000000)::bigint AS ${col.name}`
+        : `${alias}.${col.name}`,
+    ),
+  ].join(', ');
+}
+
+export const UPDATE_SET = BINDING_COLUMNS.filter((col) => !['realm_key', 'username_key', 'contact_uri'].includes(col.name))
+  .map((col) => `${col.name} = EXCLUDED.${col.name}`)
+  .join(', ');
+
+/** A binding as a plain object keyed by column name (for JSON.stringify into json_to_recordset). */
+export function toRecord(b: Binding): Record<string, unknown> {
+  const rec: Record<string, unknown> = {};
+  for (const col of BINDING_COLUMNS) {
+    const v = b[col.field];
+    if (v !== undefined) rec[col.name] = v;
+  }
+  return rec;
+}
+
+/** A row read with domainSelect back into a Binding. */
+export function fromRow(row: Record<string, unknown>): Binding {
+  const b: Record<string, unknown> = { id: Number(row.id) };
+  for (const col of BINDING_COLUMNS) {
+    const v = row[col.name];
+    if (v === null || v === undefined) continue;
+    b[col.field] = col.kind === 'us' || col.kind === 'bigint' ? Number(v) : col.kind === 'text' ? String(v).trimEnd() : v;
+  }
+  return b as unknown as Binding;
+}

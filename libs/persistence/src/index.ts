@@ -1,0 +1,11 @@
+export * from './binding-columns';
+export * from './data-source';
+export * from './database-setup';
+export * from './registration.store';
+export * from './retry';
+export * from './entities/account.entity';
+export * from './entities/extension.entity';
+export * from './entities/registration.entity';
+export { MIGRATIONS } from './migrations';
+export * from './transient-errors';
+export * from './persistence.module';

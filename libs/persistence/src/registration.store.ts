@@ -1,0 +1,234 @@
+// The registration store: the only code that writes bindings. One transaction per batch:
+// read the touched rows (locked), let the domain plan the batch, write the plan with one
+// multi-row statement (bindings, history, extensions), commit.
+import { Injectable } from '@nestjs/common';
+import { DataSource, QueryRunner } from 'typeorm';
+import { AccountUpsert, Binding, BindingChange, EndReason, planBatch, RegistrationEvent } from '@app/registrations';
+import { COLUMN_NAMES, domainSelect, fromRow, RECORDSET_TYPES, recordsetSelect, toRecord, UPDATE_SET } from './binding-columns';
+
+export interface BatchResult {
+  written: number;
+  ended: number;
+  stale: number;
+  duplicates: number;
+  unassigned: number;
+  changes: BindingChange[];
+}
+
+/** Which live bindings an end (flush) applies to. */
+export interface BindingSelector {
+  accountId?: string;
+  realm?: string;
+  username?: string;
+  ids?: number[];
+}
+
+const KEY_TYPES = 'realm_key text, username_key text, contact_uri text';
+
+const INSERT_HISTORY_FROM = (source: string) => `
+  INSERT INTO registration_history (registration_id, ${COLUMN_NAMES})
+  SELECT id, ${COLUMN_NAMES} FROM ${source}`;
+
+@Injectable()
+export class RegistrationStore {
+  /** Accounts as last written, so that unchanged ones cost no write per batch. */
+  private readonly accountsSeen = new Map<string, string>();
+
+  constructor(private readonly ds: DataSource) {}
+
+  async applyBatch(events: readonly RegistrationEvent[]): Promise<BatchResult> {
+    if (events.length === 0) return { written: 0, ended: 0, stale: 0, duplicates: 0, unassigned: 0, changes: [] };
+    let accountsWritten: AccountUpsert[] = [];
+    const result = await this.inTransaction(async (q) => {
+      const keys = new Map<string, { realm_key: string; username_key: string; contact_uri: string }>();
+      const callIds = new Set<string>();
+      const realmsWithoutAccount = new Set<string>();
+      for (const e of events) {
+        const realmKey = e.realm.toLowerCase();
+        const usernameKey = e.username.toLowerCase();
+        keys.set(`${realmKey}\u0000${usernameKey}\u0000${e.contactUri}`, {
+          realm_key: realmKey,
+          username_key: usernameKey,
+          contact_uri: e.contactUri,
+        });
+        if (e.callId && (e.kind === 'register' || e.kind === 'refresh')) callIds.add(e.callId);
+        if (!e.account) realmsWithoutAccount.add(realmKey);
+      }
+      const currentRows: Record<string, unknown>[] = await q.query(
+        `SELECT ${domainSelect('r')} FROM registrations r WHERE r.id IN (
+           SELECT r2.id FROM registrations r2
+             JOIN json_to_recordset($1::json) AS k(${KEY_TYPES}) USING (realm_key, username_key, contact_uri)
+           UNION
+           SELECT r3.id FROM registrations r3 WHERE r3.call_id = ANY($2::text[]) AND r3.ended_at IS NULL
+         ) ORDER BY r.id FOR UPDATE`,
+        [JSON.stringify([...keys.values()]), [...callIds]],
+      );
+      const accountByRealm = new Map<string, string>();
+      if (realmsWithoutAccount.size > 0) {
+        const rows: { realm_key: string; id: string }[] = await q.query(
+          `SELECT DISTINCT ON (realm_key) realm_key, id FROM accounts WHERE realm_key = ANY($1::text[]) ORDER BY realm_key, created_at`,
+          [[...realmsWithoutAccount]],
+        );
+        for (const r of rows) accountByRealm.set(r.realm_key, r.id);
+      }
+      const plan = planBatch({ events, current: currentRows.map(fromRow), accountByRealm });
+      accountsWritten = await this.upsertAccounts(q, plan.accounts);
+      if (plan.bindings.length > 0) {
+        const ids: { id: string; realm_key: string; username_key: string; contact_uri: string }[] = await q.query(
+          `WITH input AS (SELECT * FROM json_to_recordset($1::json) AS t(${RECORDSET_TYPES})),
+           upserted AS (
+             INSERT INTO registrations (${COLUMN_NAMES})
+             SELECT ${recordsetSelect('input')} FROM input
+             ON CONFLICT (realm_key, username_key, contact_uri) DO UPDATE SET ${UPDATE_SET}
+             RETURNING id, realm_key, username_key, contact_uri
+           ),
+           history AS (
+             INSERT INTO registration_history (registration_id, ${COLUMN_NAMES})
+             SELECT u.id, ${recordsetSelect('h')}
+               FROM json_to_recordset($2::json) AS h(${RECORDSET_TYPES})
+               JOIN upserted u USING (realm_key, username_key, contact_uri)
+           ),
+           extensions AS (
+             INSERT INTO extensions (realm_key, username_key, realm, username, account_id)
+             SELECT DISTINCT ON (realm_key, username_key) realm_key, username_key, realm, username, account_id
+               FROM input WHERE end_reason IS NULL
+             ON CONFLICT (realm_key, username_key) DO NOTHING
+           )
+           SELECT id, realm_key, username_key, contact_uri FROM upserted`,
+          [JSON.stringify(plan.bindings.map(toRecord)), JSON.stringify(plan.history.map(toRecord))],
+        );
+        const idByKey = new Map(ids.map((r) => [`${r.realm_key}\u0000${r.username_key}\u0000${r.contact_uri}`, Number(r.id)]));
+        for (const ch of plan.changes) {
+          ch.binding.id = idByKey.get(`${ch.binding.realmKey}\u0000${ch.binding.usernameKey}\u0000${ch.binding.contactUri}`);
+        }
+      }
+      return {
+        written: plan.bindings.length,
+        ended: plan.history.length,
+        stale: plan.stale,
+        duplicates: plan.duplicates,
+        unassigned: plan.unassigned,
+        changes: plan.changes,
+      };
+    });
+    // Remembered only once committed: a rolled-back batch must write its accounts again.
+    for (const a of accountsWritten) this.accountsSeen.set(a.id, JSON.stringify(a));
+    return result;
+  }
+
+  /**
+   * Ends the selected live bindings at once (reason `flushed` for flushes), recording history.
+   * The guard time is the start of the current second: proxies stamp events in whole seconds,
+   * so a phone that re-registers within the second of the flush is not taken for stale.
+   */
+  async endBindings(selector: BindingSelector, reason: EndReason, atUs = Date.now() * 1000): Promise<Binding[]> {
+    const where: string[] = ['ended_at IS NULL'];
+    const params: unknown[] = [atUs, reason, Math.floor(atUs / 1e6) * 1e6];
+    const add = (sql: string, v: unknown) => {
+      params.push(v);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (selector.accountId !== undefined) add('account_id = ?', selector.accountId);
+    if (selector.realm !== undefined) add('realm_key = ?', selector.realm.toLowerCase());
+    if (selector.username !== undefined) add('username_key = ?', selector.username.toLowerCase());
+    if (selector.ids !== undefined) add('id = ANY(?::bigint[])', selector.ids);
+    if (where.length === 1) throw new Error('endBindings needs a selector');
+    const rows: Record<string, unknown>[] = await this.inTransaction((q) =>
+      q.query(
+        `WITH ended AS (
+           UPDATE registrations SET ended_at = to_timestamp($1 / 1e6), end_reason = $2, expires = 0,
+                  event_us = GREATEST(event_us, $3::bigint)
+            WHERE ${where.join(' AND ')}
+            RETURNING *
+         ), history AS (${INSERT_HISTORY_FROM('ended')})
+         SELECT ${domainSelect('ended')} FROM ended`,
+        params,
+      ),
+    );
+    return rows.map(fromRow);
+  }
+
+  /** Ends bindings past their expiry (reason expired). Only one instance sweeps at a time. */
+  async expireDue(limit = 5000): Promise<Binding[] | undefined> {
+    return this.inTransaction(async (q) => {
+      const [{ locked }] = await q.query(`SELECT pg_try_advisory_xact_lock(7406312) AS locked`);
+      if (!locked) return undefined;
+      const rows: Record<string, unknown>[] = await q.query(
+        `WITH due AS (
+           SELECT id FROM registrations WHERE ended_at IS NULL AND expires_at <= now()
+            ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
+         ), ended AS (
+           UPDATE registrations r SET ended_at = r.expires_at, end_reason = 'expired', expires = 0
+             FROM due WHERE r.id = due.id RETURNING r.*
+         ), history AS (${INSERT_HISTORY_FROM('ended')})
+         SELECT ${domainSelect('ended')} FROM ended`,
+        [limit],
+      );
+      return rows.map(fromRow);
+    });
+  }
+
+  /** Drops tombstones (ended rows kept to reject late events) and old history. */
+  async prune(tombstoneHours: number, historyDays: number): Promise<{ tombstones: number; history: number }> {
+    const t = await this.ds.query(
+      `DELETE FROM registrations WHERE ended_at < now() - make_interval(hours => $1)`,
+      [tombstoneHours],
+    );
+    const h = await this.ds.query(
+      `DELETE FROM registration_history WHERE ended_at < now() - make_interval(days => $1)`,
+      [historyDays],
+    );
+    return { tombstones: Number(t[1] ?? 0), history: Number(h[1] ?? 0) };
+  }
+
+  async countLive(): Promise<{ assigned: number; unassigned: number }> {
+    const [row] = await this.ds.query(
+      `SELECT count(*) FILTER (WHERE account_id IS NOT NULL) AS assigned,
+              count(*) FILTER (WHERE account_id IS NULL) AS unassigned
+         FROM registrations WHERE ended_at IS NULL AND expires_at > now()`,
+    );
+    return { assigned: Number(row.assigned), unassigned: Number(row.unassigned) };
+  }
+
+  private async upsertAccounts(q: QueryRunner, accounts: AccountUpsert[]): Promise<AccountUpsert[]> {
+    const changed = accounts.filter((a) => this.accountsSeen.get(a.id) !== JSON.stringify(a));
+    if (changed.length === 0) return [];
+    // New accounts (or a new realm) claim the bindings and extensions of their realm that had none.
+    await q.query(
+      `WITH input AS (SELECT * FROM json_to_recordset($1::json) AS t(id text, name text, realm text)),
+       upserted AS (
+         INSERT INTO accounts (id, name, realm) SELECT id, name, realm FROM input
+         ON CONFLICT (id) DO UPDATE SET name = COALESCE(EXCLUDED.name, accounts.name),
+                                        realm = COALESCE(EXCLUDED.realm, accounts.realm), updated_at = now()
+          WHERE (accounts.name, accounts.realm) IS DISTINCT FROM
+                (COALESCE(EXCLUDED.name, accounts.name), COALESCE(EXCLUDED.realm, accounts.realm))
+         RETURNING id, realm_key
+       ), claim_bindings AS (
+         UPDATE registrations r SET account_id = u.id FROM upserted u
+          WHERE r.realm_key = u.realm_key AND r.account_id IS NULL
+       )
+       UPDATE extensions e SET account_id = u.id FROM upserted u
+        WHERE e.realm_key = u.realm_key AND e.account_id IS NULL`,
+      [JSON.stringify(changed)],
+    );
+    return changed;
+  }
+
+  private async inTransaction<T>(fn: (q: QueryRunner) => Promise<T>): Promise<T> {
+    const q = this.ds.createQueryRunner();
+    try {
+      await q.connect();
+      await q.startTransaction();
+      try {
+        const result = await fn(q);
+        await q.commitTransaction();
+        return result;
+      } catch (e) {
+        if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
+        throw e;
+      }
+    } finally {
+      await q.release();
+    }
+  }
+}

@@ -1,0 +1,24 @@
+// Which database failures are transient (retry the same batch later) rather than caused by
+// the data (isolate and dead-letter the message).
+
+const TRANSIENT_SQLSTATE_CLASSES = ['08', '53', '57', '58'];
+const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03', '55000']);
+const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+const TRANSIENT_MESSAGES = [
+  /connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /connection error/i,
+  /not queryable/i,
+  /Connection is not established/i,
+  /Query runner already released/i,
+  /the database system is (starting up|shutting down|in recovery mode)/i,
+];
+
+export function isTransientDbError(e: unknown): boolean {
+  const err = e as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
+  const code = String(err?.driverError?.code ?? err?.code ?? '');
+  if (TRANSIENT_NODE_CODES.has(code) || TRANSIENT_SQLSTATES.has(code)) return true;
+  if (/^[0-9A-Z]{5}$/.test(code) && TRANSIENT_SQLSTATE_CLASSES.includes(code.slice(0, 2))) return true;
+  const message = String(err?.message ?? '');
+  return TRANSIENT_MESSAGES.some((re) => re.test(message));
+}

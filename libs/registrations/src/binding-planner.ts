@@ -1,0 +1,165 @@
+// Folds an ordered batch of registration events into what the store must write: the final
+// state of every touched binding, the ended segments for history, and the changes to announce.
+// Pure: the store reads the current rows, calls planBatch, writes the plan in one transaction.
+import { aorCallKey, Binding, bindingKey, isLive } from './binding';
+import type { EndReason, RegistrationEvent } from './registration-event';
+
+export type ChangeKind = 'registered' | 'refreshed' | 'unregistered' | 'expired' | 'flushed' | 'replaced';
+
+export interface BindingChange {
+  change: ChangeKind;
+  occurredUs: number;
+  /** The binding's state right after the change (a copy). */
+  binding: Binding;
+}
+
+export interface AccountUpsert {
+  id: string;
+  name?: string;
+  realm?: string;
+}
+
+export interface BatchPlan {
+  /** Final state of every binding touched (new, refreshed, ended or tombstoned). */
+  bindings: Binding[];
+  /** Segments that ended in this batch (each with endedUs and endReason). */
+  history: Binding[];
+  changes: BindingChange[];
+  accounts: AccountUpsert[];
+  stale: number;
+  duplicates: number;
+  /** Events whose realm belongs to no known account. */
+  unassigned: number;
+}
+
+export interface PlanInput {
+  events: readonly RegistrationEvent[];
+  /** Current rows for the events' keys, and live rows sharing an AOR + Call-ID with them. */
+  current: readonly Binding[];
+  /** Account id owning each realm key, for events that carry no Account-ID. */
+  accountByRealm: ReadonlyMap<string, string>;
+}
+
+export function planBatch({ events, current, accountByRealm }: PlanInput): BatchPlan {
+  const state = new Map<string, Binding>();
+  const byCallId = new Map<string, Set<string>>();
+  const indexCall = (b: Binding) => {
+    if (!b.callId) return;
+    const k = aorCallKey(b.realmKey, b.usernameKey, b.callId);
+    let keys = byCallId.get(k);
+    if (!keys) byCallId.set(k, (keys = new Set()));
+    keys.add(bindingKey(b));
+  };
+  for (const b of current) {
+    state.set(bindingKey(b), b);
+    indexCall(b);
+  }
+  const dirty = new Set<string>();
+  const plan: BatchPlan = { bindings: [], history: [], changes: [], accounts: [], stale: 0, duplicates: 0, unassigned: 0 };
+  const accounts = new Map<string, AccountUpsert>();
+
+  const end = (b: Binding, reason: EndReason, atUs: number) => {
+    b.endReason = reason;
+    b.endedUs = atUs;
+    b.expires = 0;
+    plan.history.push({ ...b });
+    plan.changes.push({ change: reason, occurredUs: atUs, binding: { ...b } });
+  };
+
+  for (const e of events) {
+    const realmKey = e.realm.toLowerCase();
+    const usernameKey = e.username.toLowerCase();
+    const key = bindingKey({ realmKey, usernameKey, contactUri: e.contactUri });
+    const cur = state.get(key);
+    if (cur && e.eventUs < cur.eventUs) {
+      plan.stale++;
+      continue;
+    }
+    if (cur && e.msgId !== undefined && e.msgId === cur.lastMsgId) {
+      plan.duplicates++;
+      continue;
+    }
+    if (e.account) {
+      accounts.set(e.account.id, { ...accounts.get(e.account.id), ...definedOnly(e.account), id: e.account.id });
+    }
+    const accountId = e.account?.id ?? accountByRealm.get(realmKey) ?? cur?.accountId;
+    if (!accountId) plan.unassigned++;
+    dirty.add(key);
+
+    if (e.kind === 'register' || e.kind === 'refresh') {
+      const live = cur !== undefined && isLive(cur, e.eventUs);
+      if (cur && !live && cur.endReason === undefined) {
+        // Expired but not yet swept: close that segment before a new one starts.
+        end(cur, 'expired', cur.expiresUs);
+      }
+      const next: Binding = {
+        ...facts(e),
+        id: cur?.id,
+        realmKey,
+        usernameKey,
+        accountId,
+        expires: e.expires,
+        eventUs: e.eventUs,
+        lastMsgId: e.msgId,
+        firstRegisteredUs: live ? cur.firstRegisteredUs : e.eventUs,
+        lastRegisteredUs: e.eventUs,
+        expiresUs: e.eventUs + e.expires * 1_000_000,
+        refreshCount: live ? cur.refreshCount + 1 : 0,
+      };
+      state.set(key, next);
+      indexCall(next);
+      plan.changes.push({ change: live ? 'refreshed' : 'registered', occurredUs: e.eventUs, binding: { ...next } });
+      // The same Call-ID back with another contact replaces the old binding (phone moved/NATed).
+      if (e.callId) {
+        for (const otherKey of byCallId.get(aorCallKey(realmKey, usernameKey, e.callId)) ?? []) {
+          const other = state.get(otherKey);
+          if (otherKey === key || !other || other.endReason !== undefined) continue;
+          dirty.add(otherKey);
+          other.eventUs = Math.max(other.eventUs, e.eventUs);
+          end(other, isLive(other, e.eventUs) ? 'replaced' : 'expired', isLive(other, e.eventUs) ? e.eventUs : other.expiresUs);
+        }
+      }
+    } else {
+      const reason: EndReason = e.kind === 'unregister' ? 'unregistered' : 'expired';
+      if (cur && cur.endReason === undefined) {
+        cur.eventUs = e.eventUs;
+        cur.lastMsgId = e.msgId;
+        const expiredBefore = cur.expiresUs <= e.eventUs;
+        end(cur, expiredBefore ? 'expired' : reason, expiredBefore ? cur.expiresUs : e.eventUs);
+      } else if (cur) {
+        // Already ended: only move the guard forward.
+        cur.eventUs = e.eventUs;
+        cur.lastMsgId = e.msgId;
+      } else {
+        // An end before any start (reordered): keep a tombstone so the late register is stale.
+        state.set(key, {
+          ...facts(e),
+          realmKey,
+          usernameKey,
+          accountId,
+          expires: 0,
+          eventUs: e.eventUs,
+          lastMsgId: e.msgId,
+          firstRegisteredUs: e.eventUs,
+          lastRegisteredUs: e.eventUs,
+          expiresUs: e.eventUs,
+          refreshCount: 0,
+          endedUs: e.eventUs,
+          endReason: reason,
+        });
+      }
+    }
+  }
+  for (const key of dirty) plan.bindings.push(state.get(key)!);
+  plan.accounts = [...accounts.values()];
+  return plan;
+}
+
+function facts(e: RegistrationEvent) {
+  const { kind: _k, msgId: _m, eventUs: _t, account: _a, expires: _e, ...rest } = e;
+  return rest;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

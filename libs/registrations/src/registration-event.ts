@@ -1,0 +1,77 @@
+// The one domain event both proxy formats are normalised into. Everything downstream (store,
+// planning, change feed) speaks this type and never the wire formats.
+
+export type EventKind = 'register' | 'refresh' | 'unregister' | 'expire';
+export type EventOrigin = 'kazoo' | 'freeswitch';
+export type EndReason = 'unregistered' | 'expired' | 'flushed' | 'replaced';
+
+export interface AccountRef {
+  id: string;
+  name?: string;
+  realm?: string;
+}
+
+/** A register/refresh/unregister/expire of one binding (realm, username, contact). */
+export interface RegistrationEvent {
+  kind: EventKind;
+  origin: EventOrigin;
+  /** Msg-ID (Kazoo) or Core-UUID:Event-Sequence (FreeSWITCH): recognises redeliveries. */
+  msgId?: string;
+  realm: string;
+  username: string;
+  /** The Contact header value exactly as the proxy sent it. */
+  originalContact: string;
+  /** The contact URI without `<>` and header parameters: part of the binding key. */
+  contactUri: string;
+  contactIp?: string;
+  contactPort?: number;
+  callId?: string;
+  /** Seconds granted; 0 for unregister and expire. */
+  expires: number;
+  /** Event time in microseconds since the Unix epoch (Kazoo sends seconds, FreeSWITCH µs). */
+  eventUs: number;
+  userAgent?: string;
+  sourceIp?: string;
+  sourcePort?: number;
+  networkIp?: string;
+  networkPort?: number;
+  proxyPath?: string;
+  proxyIp?: string;
+  proxyPort?: number;
+  proxyProtocol?: string;
+  registrarNode?: string;
+  fromUser?: string;
+  fromHost?: string;
+  toUser?: string;
+  toHost?: string;
+  account?: AccountRef;
+  authorizingId?: string;
+  authorizingType?: string;
+  ownerId?: string;
+  suppressUnregisterNotify?: boolean;
+  sipInstance?: string;
+  mac?: string;
+  /** FreeSWITCH only: the sofia profile and switch that hold the binding (for flush commands). */
+  fsProfile?: string;
+  fsHostname?: string;
+}
+
+/** A `reg_flush` issued by another system: ends every binding of a realm, or of one AOR. */
+export interface FlushCommand {
+  kind: 'flush';
+  realm: string;
+  username?: string;
+  /** Set when this service published the flush itself (already applied at the API). */
+  ours: boolean;
+}
+
+export type ProxyEvent = RegistrationEvent | FlushCommand;
+
+export function isFlush(e: ProxyEvent): e is FlushCommand {
+  return e.kind === 'flush';
+}
+
+/** Case-insensitive part of a binding key. Realm and username compare without case. */
+export function keyOf(realm: string, username: string, contactUri: string): string {
+  return `${realm.toLowerCase()}\u0000${username.toLowerCase()}\u0000${contactUri}`;
+}

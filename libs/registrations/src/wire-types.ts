@@ -1,0 +1,37 @@
+// Liberal scalar schemas: proxies send numbers as strings and strings as numbers (Kazoo's
+// Proxy-Port is a string, Expires an integer; FreeSWITCH sends every header as a string).
+import { z } from 'zod';
+
+export const looseInt = z
+  .union([z.number(), z.string().trim().regex(/^-?\d+(\.\d+)?$/, 'expected a number')])
+  .transform((v) => Math.trunc(Number(v)));
+
+export const looseNumber = z
+  .union([z.number(), z.string().trim().regex(/^-?\d+(\.\d+)?$/, 'expected a number')])
+  .transform((v) => Number(v));
+
+export const looseBool = z
+  .union([z.boolean(), z.enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False'])])
+  .transform((v) => v === true || (typeof v === 'string' && v.toLowerCase() === 'true'));
+
+/** A string field; numbers are accepted and turned into strings, empty strings become absent. */
+export const looseString = z
+  .union([z.string(), z.number()])
+  .transform((v) => (typeof v === 'number' ? String(v) : v.trim() === '' ? undefined : v));
+
+export const requiredString = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v).trim())
+  .refine((v) => v.length > 0, 'must not be empty');
+
+/** Port numbers: 0 or absent means unknown. */
+export function port(v: number | undefined): number | undefined {
+  return v && v > 0 && v < 65536 ? v : undefined;
+}
+
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
