@@ -1,18 +1,23 @@
 // Two projects: unit specs beside the code (pure logic, no services) and end-to-end specs in
 // test/ against the real Postgres and RabbitMQ. `npm test` runs both, one file at a time,
 // because the e2e files share one database and one vhost.
-const swc = ['@swc/jest', {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    target: 'es2022',
-    keepClassNames: true,
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+      keepClassNames: true,
+    },
   },
-}];
+];
 const moduleNameMapper = {
-  '^@app/(registrations|persistence|messaging|config|observability)(/.*)?$': '<rootDir>/libs/$1/src$2',
+  '^@app/(registrations|persistence|messaging|config|observability)(/.*)?$':
+    '<rootDir>/libs/$1/src$2',
 };
 module.exports = {
+  testTimeout: 60000,
   projects: [
     {
       displayName: 'unit',
@@ -30,7 +35,6 @@ module.exports = {
       moduleNameMapper,
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/support/global-setup.ts',
-      testTimeout: 60000,
     },
   ],
 };

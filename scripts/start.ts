@@ -22,9 +22,14 @@ async function main(): Promise<void> {
 
   const root = path.resolve(__dirname, '..');
   const apps: ChildProcess[] = ['ingest', 'api'].map((name) =>
-    spawn(process.execPath, [path.join(root, 'apps', name, 'src', 'main.js')], { stdio: 'inherit', env: process.env }),
+    spawn(process.execPath, [path.join(root, 'apps', name, 'src', 'main.js')], {
+      stdio: 'inherit',
+      env: process.env,
+    }),
   );
-  console.log(`[start] ingest (health/metrics on :${config.INGEST_PORT}) and api (:${config.PORT}) starting`);
+  console.log(
+    `[start] ingest (health/metrics on :${config.INGEST_PORT}) and api (:${config.PORT}) starting`,
+  );
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;

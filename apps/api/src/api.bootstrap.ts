@@ -6,9 +6,13 @@ import type { AppConfig } from '@app/config';
 import { ApiModule } from './api.module';
 
 export async function createApiApp(config: AppConfig, opts: { port?: number } = {}) {
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), new FastifyAdapter(), {
-    bufferLogs: true,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ApiModule.forRoot(config),
+    new FastifyAdapter(),
+    {
+      bufferLogs: true,
+    },
+  );
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   await app.listen(opts.port ?? config.PORT, config.HOST);

@@ -11,7 +11,11 @@ export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), loggerModule(config.LOG_LEVEL, 'api'), PersistenceModule.forRoot('registrations-api')],
+      imports: [
+        ConfigModule.forRoot(config),
+        loggerModule(config.LOG_LEVEL, 'api'),
+        PersistenceModule.forRoot('registrations-api'),
+      ],
       controllers: [HealthController],
       providers: [MetricsService],
     };

@@ -2,7 +2,13 @@
 // expiry. Reads already hide expired bindings; the sweep records them in history within a few
 // seconds. An advisory lock lets only one instance sweep at a time. Also prunes tombstones and
 // old history, and keeps the live-bindings gauge current.
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { RegistrationStore } from '@app/persistence';
 import { MetricsService } from '@app/observability';
@@ -48,8 +54,12 @@ export class ExpirySweeperService implements OnApplicationBootstrap, OnModuleDes
     const now = Date.now();
     if (now - this.lastPrune > PRUNE_EVERY_MS) {
       this.lastPrune = now;
-      const pruned = await this.store.prune(this.config.TOMBSTONE_RETENTION_HOURS, this.config.HISTORY_RETENTION_DAYS);
-      if (pruned.tombstones || pruned.history) this.logger.log(`pruned ${pruned.tombstones} tombstones, ${pruned.history} history rows`);
+      const pruned = await this.store.prune(
+        this.config.TOMBSTONE_RETENTION_HOURS,
+        this.config.HISTORY_RETENTION_DAYS,
+      );
+      if (pruned.tombstones || pruned.history)
+        this.logger.log(`pruned ${pruned.tombstones} tombstones, ${pruned.history} history rows`);
     }
     if (now - this.lastGauge > GAUGE_EVERY_MS) {
       this.lastGauge = now;

@@ -26,7 +26,11 @@ export class HealthController {
       (e: Error) => e.message,
     );
     const broker = this.transport.isConnected ? 'ok' : 'disconnected';
-    const body = { status: database === 'ok' && broker === 'ok' ? 'ok' : 'unavailable', database, broker };
+    const body = {
+      status: database === 'ok' && broker === 'ok' ? 'ok' : 'unavailable',
+      database,
+      broker,
+    };
     if (body.status !== 'ok') throw new HttpException(body, HttpStatus.SERVICE_UNAVAILABLE);
     return body;
   }

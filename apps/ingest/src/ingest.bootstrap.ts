@@ -16,9 +16,15 @@ export interface IngestApp {
   url: string;
 }
 
-export async function createIngestApp(config: AppConfig, opts: { port?: number } = {}): Promise<IngestApp> {
+export async function createIngestApp(
+  config: AppConfig,
+  opts: { port?: number } = {},
+): Promise<IngestApp> {
   const metrics = new MetricsService();
-  const t = topology({ kazooExchangeDurable: config.KAZOO_EXCHANGE_DURABLE, queuePrefix: config.QUEUE_PREFIX });
+  const t = topology({
+    kazooExchangeDurable: config.KAZOO_EXCHANGE_DURABLE,
+    queuePrefix: config.QUEUE_PREFIX,
+  });
   const transport = new AmqpTransport({
     url: config.AMQP_URL,
     displayUrl: redactUrl(config.AMQP_URL),

@@ -11,10 +11,18 @@ import { RegistrationEventsController } from './registration-events.controller';
 
 @Module({})
 export class IngestModule {
-  static forRoot(config: AppConfig, metrics: MetricsService, transport: AmqpTransport): DynamicModule {
+  static forRoot(
+    config: AppConfig,
+    metrics: MetricsService,
+    transport: AmqpTransport,
+  ): DynamicModule {
     return {
       module: IngestModule,
-      imports: [ConfigModule.forRoot(config), loggerModule(config.LOG_LEVEL, 'ingest'), PersistenceModule.forRoot('registrations-ingest')],
+      imports: [
+        ConfigModule.forRoot(config),
+        loggerModule(config.LOG_LEVEL, 'ingest'),
+        PersistenceModule.forRoot('registrations-ingest'),
+      ],
       controllers: [RegistrationEventsController, HealthController],
       providers: [
         IngestService,

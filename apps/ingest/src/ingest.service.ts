@@ -3,7 +3,7 @@
 // system splits the batch so that events before and after it apply in order around it.
 import { Injectable, Logger } from '@nestjs/common';
 import { FlushCommand, isFlush, ParseResult, RegistrationEvent } from '@app/registrations';
-import { BatchVerdict, InboundMessage, RetryableError } from '@app/messaging';
+import { BatchVerdict, InboundMessage } from '@app/messaging';
 import { isTransientDbError, RegistrationStore } from '@app/persistence';
 import { MetricsService } from '@app/observability';
 
@@ -19,7 +19,7 @@ export class IngestService {
   ) {}
 
   async ingest(batch: InboundMessage[], parse: Parser): Promise<BatchVerdict> {
-    const rejected: BatchVerdict['rejected'] = [];
+    const rejected: { index: number; reason: string }[] = [];
     const steps: (RegistrationEvent[] | FlushCommand)[] = [];
     let run: RegistrationEvent[] = [];
     batch.forEach((m, index) => {
@@ -44,11 +44,13 @@ export class IngestService {
         else await this.applyFlush(step);
       }
     } catch (e) {
-      if (isTransientDbError(e)) throw new RetryableError(`database unavailable: ${(e as Error).message}`, e);
-      throw e;
+      const message = (e as Error)?.message ?? String(e);
+      if (isTransientDbError(e))
+        return { outcome: 'retry', reason: `database unavailable: ${message}` };
+      return { outcome: 'failed', reason: `database_rejected: ${message}` };
     }
     stopTimer();
-    return { rejected };
+    return { outcome: 'done', rejected };
   }
 
   private async applyEvents(events: RegistrationEvent[]): Promise<void> {
@@ -58,14 +60,20 @@ export class IngestService {
     if (result.duplicates) this.metrics.ignoredEvents.inc({ why: 'duplicate' }, result.duplicates);
     if (result.unassigned) this.metrics.unassignedEvents.inc(result.unassigned);
     for (const ch of result.changes) {
-      if (ch.change !== 'registered' && ch.change !== 'refreshed') this.metrics.ended.inc({ reason: ch.change });
+      if (ch.change !== 'registered' && ch.change !== 'refreshed')
+        this.metrics.ended.inc({ reason: ch.change });
     }
   }
 
   private async applyFlush(flush: FlushCommand): Promise<void> {
-    const ended = await this.store.endBindings({ realm: flush.realm, username: flush.username }, 'flushed');
+    const ended = await this.store.endBindings(
+      { realm: flush.realm, username: flush.username },
+      'flushed',
+    );
     this.metrics.events.inc({ kind: 'flush', origin: 'kazoo' });
     this.metrics.ended.inc({ reason: 'flushed' }, ended.length);
-    this.logger.log(`reg_flush for ${flush.username ? `${flush.username}@` : ''}${flush.realm}: ended ${ended.length} bindings`);
+    this.logger.log(
+      `reg_flush for ${flush.username ? `${flush.username}@` : ''}${flush.realm}: ended ${ended.length} bindings`,
+    );
   }
 }

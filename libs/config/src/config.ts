@@ -7,16 +7,21 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const url = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a ${protocols.join(' or ')}// URL`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${protocols.join(' or ')}// URL`,
+  );
 
 export const configSchema = z.object({
-  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/registrations'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default(
+    'postgres://postgres@127.0.0.1:5432/registrations',
+  ),
   AMQP_URL: url(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672/'),
   PORT: int(1, 65535).default(8000),
   INGEST_PORT: int(1, 65535).default(8001),
@@ -24,7 +29,10 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Kazoo's Kamailio declares `registrar` non-durable; match whoever declared it first. */
   KAZOO_EXCHANGE_DURABLE: bool.default(false),
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default('registrations'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .default('registrations'),
   INGEST_PREFETCH: int(1, 65535).default(1000),
   INGEST_BATCH_SIZE: int(1, 5000).default(500),
   INGEST_BATCH_LINGER_MS: int(0, 10000).default(10),
@@ -48,11 +56,15 @@ export class ConfigError extends Error {
 /** Reads the environment; throws ConfigError listing every bad variable at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const known = Object.keys(configSchema.shape);
-  const input = Object.fromEntries(known.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
+  const input = Object.fromEntries(
+    known.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]),
+  );
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((i) => `${String(i.path[0])}=${JSON.stringify(input[String(i.path[0])])}: ${i.message}`),
+      parsed.error.issues.map(
+        (i) => `${String(i.path[0])}=${JSON.stringify(input[String(i.path[0])])}: ${i.message}`,
+      ),
     );
   }
   return parsed.data;

@@ -7,10 +7,17 @@ import type { ExchangeSpec, QueueSpec } from './topology';
 type Log = { warn(m: string): void };
 
 function isPreconditionFailed(e: unknown): boolean {
-  return (e as { code?: number }).code === 406 || /PRECONDITION_FAILED/.test(String((e as Error).message));
+  return (
+    (e as { code?: number }).code === 406 ||
+    /PRECONDITION_FAILED/.test(String((e as Error).message))
+  );
 }
 
-export async function declareExchange(conn: ChannelModel, ex: ExchangeSpec, log: Log): Promise<void> {
+export async function declareExchange(
+  conn: ChannelModel,
+  ex: ExchangeSpec,
+  log: Log,
+): Promise<void> {
   const ch = await conn.createChannel();
   ch.on('error', () => undefined); // the 406 is handled below; amqplib also emits it here
   try {
@@ -29,12 +36,19 @@ export async function declareExchange(conn: ChannelModel, ex: ExchangeSpec, log:
   }
 }
 
-export async function declareQueue(conn: ChannelModel, ch: Channel, q: QueueSpec, log: Log): Promise<Channel> {
+export async function declareQueue(
+  conn: ChannelModel,
+  ch: Channel,
+  q: QueueSpec,
+  log: Log,
+): Promise<Channel> {
   try {
     await ch.assertQueue(q.name, { durable: true, arguments: q.arguments });
   } catch (e) {
     if (!isPreconditionFailed(e)) throw e;
-    log.warn(`queue ${q.name} already exists with other arguments (406 PRECONDITION_FAILED); using it as it is`);
+    log.warn(
+      `queue ${q.name} already exists with other arguments (406 PRECONDITION_FAILED); using it as it is`,
+    );
     ch = await conn.createChannel();
     await ch.checkQueue(q.name);
   }

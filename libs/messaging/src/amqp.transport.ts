@@ -94,12 +94,17 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
   }
 
   private async connect(): Promise<void> {
-    const conn = await amqp.connect(this.options.url, { clientProperties: { connection_name: 'registrations-ingest' } });
+    const conn = await amqp.connect(this.options.url, {
+      clientProperties: { connection_name: 'registrations-ingest' },
+    });
     conn.on('error', (e: Error) => this.logger.warn(`RabbitMQ connection error: ${e.message}`));
     conn.on('close', () => this.onConnectionLost());
     try {
       const log = { warn: (m: string) => this.logger.warn(m) };
-      const exchanges = [...this.options.declare.exchanges, ...this.options.consumes.map((c) => c.queue.exchange)];
+      const exchanges = [
+        ...this.options.declare.exchanges,
+        ...this.options.consumes.map((c) => c.queue.exchange),
+      ];
       for (const ex of exchanges) await declareExchange(conn, ex, log);
       const setup = await conn.createChannel();
       for (const q of this.options.declare.queues) await declareQueue(conn, setup, q, log);
@@ -112,7 +117,8 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
         ch = await declareQueue(conn, ch, c.queue, log);
         await ch.prefetch(this.options.prefetch);
         const handler = this.getHandlerByPattern(c.pattern);
-        if (!handler) throw new Error(`no @MessagePattern('${c.pattern}') handler for queue ${c.queue.name}`);
+        if (!handler)
+          throw new Error(`no @MessagePattern('${c.pattern}') handler for queue ${c.queue.name}`);
         const consumer = new BatchConsumer(ch, confirm, {
           queue: c.queue.name,
           deadLetterExchange: this.options.deadLetterExchange,
@@ -123,7 +129,8 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
             const out: unknown = await handler(batch);
             return (isObservable(out) ? await lastValueFrom(out) : out) as BatchVerdict;
           },
-          onBatch: (size, rejected) => this.options.metrics?.onBatch?.(c.queue.name, size, rejected),
+          onBatch: (size, rejected) =>
+            this.options.metrics?.onBatch?.(c.queue.name, size, rejected),
           onDeadLetter: (reason) => this.options.metrics?.onDeadLetter?.(c.queue.name, reason),
         });
         consumers.push(consumer);
@@ -149,7 +156,9 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     for (const c of this.consumers) c.abandon();
     this.consumers = [];
     if (this.closing) return;
-    this.logger.warn(`lost the RabbitMQ connection to ${this.options.displayUrl}; unacked messages will be redelivered`);
+    this.logger.warn(
+      `lost the RabbitMQ connection to ${this.options.displayUrl}; unacked messages will be redelivered`,
+    );
     this.reconnectTimer = setTimeout(() => void this.connectWithRetry(), 1000);
   }
 }

@@ -3,8 +3,8 @@
 // reason in a header. A transient failure retries the same batch with backoff and acks nothing;
 // any other failure is narrowed down to the single messages that cause it.
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { NonRetryableError, RetryableError } from './errors';
-import type { BatchHandler, InboundMessage } from './inbound-message';
+import { RetryableError } from './errors';
+import type { BatchHandler, BatchVerdict, InboundMessage } from './inbound-message';
 import { REJECT_REASON_HEADER } from './topology';
 
 export interface BatchConsumerOptions {
@@ -34,7 +34,11 @@ export class BatchConsumer {
   ) {}
 
   async start(): Promise<void> {
-    const { consumerTag } = await this.channel.consume(this.opts.queue, (m) => m && this.receive(m), { noAck: false });
+    const { consumerTag } = await this.channel.consume(
+      this.opts.queue,
+      (m) => m && this.receive(m),
+      { noAck: false },
+    );
     this.consumerTag = consumerTag;
   }
 
@@ -49,10 +53,19 @@ export class BatchConsumer {
     const deadline = Date.now() + timeoutMs;
     this.schedule();
     while (this.draining && Date.now() < deadline) {
-      await Promise.race([this.draining, new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now())))]);
+      await Promise.race([
+        this.draining,
+        new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now()))),
+      ]);
     }
-    if (this.draining) this.opts.log.warn(`stopping ${this.opts.queue} with a batch uncommitted: it returns to the queue`);
+    if (this.draining)
+      this.opts.log.warn(
+        `stopping ${this.opts.queue} with a batch uncommitted: it returns to the queue`,
+      );
     this.abandon();
+    // Closing this channel (not just the connection) makes the broker process our last acks
+    // first: frames of one channel are handled in order, across channels they are not.
+    await this.channel.close().catch(() => undefined);
   }
 
   /** After a broker connection loss: the delivery tags are void; the broker redelivers. */
@@ -113,20 +126,29 @@ export class BatchConsumer {
     }
   }
 
-  /** Runs the handler; on a non-retryable failure, isolates the messages that cause it. */
+  /** Runs the handler; a batch that failed for its content is narrowed down to single messages. */
   private async process(batch: ConsumeMessage[], inbound: InboundMessage[]): Promise<number> {
-    let verdict;
+    let verdict: BatchVerdict;
     try {
       verdict = await this.opts.handler(inbound);
     } catch (e) {
-      if (e instanceof RetryableError || batch.length === 1) {
-        if (e instanceof RetryableError) throw e;
-        await this.deadLetter(batch[0], reasonOf(e));
+      verdict = {
+        outcome: 'failed',
+        reason: `processing_failed: ${(e as Error)?.message ?? String(e)}`,
+      };
+    }
+    if (verdict.outcome === 'retry') throw new RetryableError(verdict.reason);
+    if (verdict.outcome === 'failed') {
+      if (batch.length === 1) {
+        await this.deadLetter(batch[0], verdict.reason);
         return 1;
       }
-      this.opts.log.warn(`batch of ${batch.length} from ${this.opts.queue} failed (${(e as Error).message}); retrying one by one`);
+      this.opts.log.warn(
+        `batch of ${batch.length} from ${this.opts.queue} failed (${verdict.reason}); retrying one by one`,
+      );
       let rejected = 0;
-      for (let i = 0; i < batch.length; i++) rejected += await this.process([batch[i]], [inbound[i]]);
+      for (let i = 0; i < batch.length; i++)
+        rejected += await this.process([batch[i]], [inbound[i]]);
       return rejected;
     }
     for (const r of verdict.rejected) await this.deadLetter(batch[r.index], r.reason);
@@ -135,7 +157,9 @@ export class BatchConsumer {
 
   private async deadLetter(m: ConsumeMessage, reason: string): Promise<void> {
     this.opts.onDeadLetter?.(reason.split(':')[0]);
-    this.opts.log.warn(`dead-lettering a message from ${m.fields.exchange}/${m.fields.routingKey}: ${reason}`);
+    this.opts.log.warn(
+      `dead-lettering a message from ${m.fields.exchange}/${m.fields.routingKey}: ${reason}`,
+    );
     await new Promise<void>((resolve, reject) =>
       this.confirm.publish(
         this.opts.deadLetterExchange,
@@ -153,7 +177,10 @@ export class BatchConsumer {
             'x-rejected-at': new Date().toISOString(),
           },
         },
-        (err) => (err ? reject(new RetryableError(`dead-letter publish failed: ${String(err)}`)) : resolve()),
+        (err) =>
+          err
+            ? reject(new RetryableError(`dead-letter publish failed: ${String(err)}`))
+            : resolve(),
       ),
     );
   }
@@ -164,12 +191,7 @@ function toInbound(m: ConsumeMessage): InboundMessage {
     content: m.content,
     exchange: m.fields.exchange,
     routingKey: m.fields.routingKey,
-    headers: (m.properties.headers ?? {}) as Record<string, unknown>,
+    headers: m.properties.headers ?? {},
     redelivered: m.fields.redelivered,
   };
-}
-
-function reasonOf(e: unknown): string {
-  if (e instanceof NonRetryableError) return e.reason;
-  return `processing_failed: ${(e as Error)?.message ?? String(e)}`;
 }

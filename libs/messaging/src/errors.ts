@@ -1,16 +1,12 @@
-// Retryable and non-retryable failures are different types: the transport retries the first
-// (with backoff, acking nothing) and isolates the second down to single messages it dead-letters.
+// Transient failures are a type of their own: the consumer retries them with backoff and acks
+// nothing, whereas a failure tied to a message's content is isolated and dead-lettered.
 
 /** Transient: the database or broker is unavailable; the same batch will succeed later. */
 export class RetryableError extends Error {
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
-  }
-}
-
-/** This message can never be processed; the reason travels with it to the dead-letter queue. */
-export class NonRetryableError extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
   }
 }

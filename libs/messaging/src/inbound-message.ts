@@ -1,4 +1,6 @@
-// What a batch handler receives for each delivery, and what it answers.
+// What a batch handler receives for each delivery, and what it answers. Handlers answer with a
+// verdict rather than throwing: Nest's RPC exception layer would turn any error into a generic
+// "Internal server error" and lose whether it was transient.
 
 export interface InboundMessage {
   content: Buffer;
@@ -8,9 +10,12 @@ export interface InboundMessage {
   redelivered: boolean;
 }
 
-export interface BatchVerdict {
-  /** Messages of the batch that can never be processed, by index, with the reason. */
-  rejected: { index: number; reason: string }[];
-}
+export type BatchVerdict =
+  /** Committed; the listed messages (by index) can never be processed and are dead-lettered. */
+  | { outcome: 'done'; rejected: { index: number; reason: string }[] }
+  /** Transient failure (database down): nothing is acked; the same batch is retried later. */
+  | { outcome: 'retry'; reason: string }
+  /** The batch failed for a reason tied to its content: narrowed down to single messages. */
+  | { outcome: 'failed'; reason: string };
 
 export type BatchHandler = (batch: InboundMessage[]) => Promise<BatchVerdict>;

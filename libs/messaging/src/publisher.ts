@@ -16,10 +16,17 @@ export class ConfirmPublisher {
     private readonly connectionName = 'registrations-publisher',
   ) {}
 
-  async publish(exchange: string, routingKey: string, body: Buffer, options: amqp.Options.Publish = {}): Promise<void> {
+  async publish(
+    exchange: string,
+    routingKey: string,
+    body: Buffer,
+    options: amqp.Options.Publish = {},
+  ): Promise<void> {
     const ch = await this.open();
     await new Promise<void>((resolve, reject) =>
-      ch.publish(exchange, routingKey, body, options, (err) => (err ? reject(new Error(`broker refused the message: ${String(err)}`)) : resolve())),
+      ch.publish(exchange, routingKey, body, options, (err) =>
+        err ? reject(new Error(`broker refused the message: ${String(err)}`)) : resolve(),
+      ),
     );
   }
 
@@ -32,7 +39,9 @@ export class ConfirmPublisher {
   private open(): Promise<amqp.ConfirmChannel> {
     if (this.channel) return Promise.resolve(this.channel);
     this.opening ??= (async () => {
-      const conn = await amqp.connect(this.url, { clientProperties: { connection_name: this.connectionName } });
+      const conn = await amqp.connect(this.url, {
+        clientProperties: { connection_name: this.connectionName },
+      });
       const forget = () => {
         this.conn = undefined;
         this.channel = undefined;

@@ -23,15 +23,26 @@ export interface TopologyOptions {
   queuePrefix: string;
 }
 
-export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = { kazooExchangeDurable: false, queuePrefix: 'registrations' };
+export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = {
+  kazooExchangeDurable: false,
+  queuePrefix: 'registrations',
+};
 
 export const FS_SUBCLASSES = ['sofia::register', 'sofia::unregister', 'sofia::expire'] as const;
 
 export function topology(opts: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS) {
-  const registrar: ExchangeSpec = { name: 'registrar', type: 'topic', durable: opts.kazooExchangeDurable };
+  const registrar: ExchangeSpec = {
+    name: 'registrar',
+    type: 'topic',
+    durable: opts.kazooExchangeDurable,
+  };
   const tapEvents: ExchangeSpec = { name: 'TAP.Events', type: 'topic', durable: true };
   const tapCommands: ExchangeSpec = { name: 'TAP.Commands', type: 'topic', durable: true };
-  const deadLetter: ExchangeSpec = { name: `${opts.queuePrefix}.dead-letter`, type: 'fanout', durable: true };
+  const deadLetter: ExchangeSpec = {
+    name: `${opts.queuePrefix}.dead-letter`,
+    type: 'fanout',
+    durable: true,
+  };
   const dlArgs = { 'x-dead-letter-exchange': deadLetter.name, 'x-single-active-consumer': true };
   const kazooQueue: QueueSpec = {
     name: `${opts.queuePrefix}.kazoo`,
@@ -51,7 +62,15 @@ export function topology(opts: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS) {
     bindingKeys: [''],
     arguments: {},
   };
-  return { registrar, tapEvents, tapCommands, deadLetter, kazooQueue, freeswitchQueue, deadLetterQueue };
+  return {
+    registrar,
+    tapEvents,
+    tapCommands,
+    deadLetter,
+    kazooQueue,
+    freeswitchQueue,
+    deadLetterQueue,
+  };
 }
 
 export type Topology = ReturnType<typeof topology>;
@@ -62,7 +81,13 @@ export const keys = {
     `registration.success.${encodeSegment(realm)}.${encodeSegment(username)}`,
   regFlush: (realm: string) => `registration.flush.${encodeSegment(realm)}`,
   freeswitchEvent: (hostname: string, subclass: string, uniqueId = '') =>
-    ['FreeSWITCH', encodeSegment(hostname), 'CUSTOM', encodeSegment(subclass), encodeSegment(uniqueId)].join('.'),
+    [
+      'FreeSWITCH',
+      encodeSegment(hostname),
+      'CUSTOM',
+      encodeSegment(subclass),
+      encodeSegment(uniqueId),
+    ].join('.'),
 };
 
 /** Header carrying why a message was dead-lettered. */

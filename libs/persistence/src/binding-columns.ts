@@ -59,12 +59,20 @@ export const BINDING_COLUMNS: readonly Column[] = [
   c('fs_hostname', 'text', 'fsHostname'),
 ];
 
-const SQL_TYPE: Record<Kind, string> = { text: 'text', int: 'int', bigint: 'bigint', bool: 'boolean', us: 'bigint' };
+const SQL_TYPE: Record<Kind, string> = {
+  text: 'text',
+  int: 'int',
+  bigint: 'bigint',
+  bool: 'boolean',
+  us: 'bigint',
+};
 
 export const COLUMN_NAMES = BINDING_COLUMNS.map((col) => col.name).join(', ');
 
 /** `AS t(col type, …)` for json_to_recordset over rows made by toRecord. */
-export const RECORDSET_TYPES = BINDING_COLUMNS.map((col) => `${col.name} ${SQL_TYPE[col.kind]}`).join(', ');
+export const RECORDSET_TYPES = BINDING_COLUMNS.map(
+  (col) => `${col.name} ${SQL_TYPE[col.kind]}`,
+).join(', ');
 
 /** Select-list turning a recordset row (alias `t`) into column values. */
 export function recordsetSelect(alias: string): string {
@@ -85,7 +93,9 @@ export function domainSelect(alias: string): string {
   ].join(', ');
 }
 
-export const UPDATE_SET = BINDING_COLUMNS.filter((col) => !['realm_key', 'username_key', 'contact_uri'].includes(col.name))
+export const UPDATE_SET = BINDING_COLUMNS.filter(
+  (col) => !['realm_key', 'username_key', 'contact_uri'].includes(col.name),
+)
   .map((col) => `${col.name} = EXCLUDED.${col.name}`)
   .join(', ');
 
@@ -105,7 +115,7 @@ export function fromRow(row: Record<string, unknown>): Binding {
   for (const col of BINDING_COLUMNS) {
     const v = row[col.name];
     if (v === null || v === undefined) continue;
-    b[col.field] = col.kind === 'us' || col.kind === 'bigint' ? Number(v) : col.kind === 'text' ? String(v).trimEnd() : v;
+    b[col.field] = col.kind === 'us' || col.kind === 'bigint' ? Number(v) : v;
   }
   return b as unknown as Binding;
 }

@@ -5,7 +5,11 @@ import { ExtensionEntity } from './entities/extension.entity';
 import { RegistrationEntity, RegistrationHistoryEntity } from './entities/registration.entity';
 import { MIGRATIONS } from './migrations';
 
-export function createDataSource(databaseUrl: string, poolSize = 5, applicationName = 'registrations'): DataSource {
+export function createDataSource(
+  databaseUrl: string,
+  poolSize = 5,
+  applicationName = 'registrations',
+): DataSource {
   return new DataSource({
     type: 'postgres',
     url: databaseUrl,
@@ -13,7 +17,7 @@ export function createDataSource(databaseUrl: string, poolSize = 5, applicationN
     migrations: MIGRATIONS,
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    logging: false, // failures are reported by the callers; TypeORM would dump whole batches' parameters
     applicationName,
     extra: { max: poolSize, connectionTimeoutMillis: 5000 },
   });

@@ -6,7 +6,8 @@ import { redactUrl } from '@app/config';
 import { retryWithBackoff } from './retry';
 
 const MIGRATION_LOCK = 7_406_311;
-export const POSTGRES_HINT = 'Start it with `docker compose up -d postgres` (or your system service), or set DATABASE_URL.';
+export const POSTGRES_HINT =
+  'Start it with `docker compose up -d postgres` (or your system service), or set DATABASE_URL.';
 
 export async function ensureDatabase(databaseUrl: string, log: (m: string) => void): Promise<void> {
   const url = new URL(databaseUrl);
@@ -15,14 +16,19 @@ export async function ensureDatabase(databaseUrl: string, log: (m: string) => vo
   admin.pathname = '/postgres';
   await retryWithBackoff(
     async () => {
-      const client = new Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
+      const client = new Client({
+        connectionString: admin.toString(),
+        connectionTimeoutMillis: 5000,
+      });
       await client.connect();
       try {
         const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
         if (found.rowCount === 0) {
-          await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((e: { code?: string }) => {
-            if (e.code !== '42P04') throw e; // created meanwhile by the other app
-          });
+          await client
+            .query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`)
+            .catch((e: { code?: string }) => {
+              if (e.code !== '42P04') throw e; // created meanwhile by the other app
+            });
           log(`created database ${name}`);
         }
       } finally {
@@ -33,7 +39,11 @@ export async function ensureDatabase(databaseUrl: string, log: (m: string) => vo
   );
 }
 
-export async function initializeDataSource(ds: DataSource, databaseUrl: string, log: (m: string) => void): Promise<void> {
+export async function initializeDataSource(
+  ds: DataSource,
+  databaseUrl: string,
+  log: (m: string) => void,
+): Promise<void> {
   await ensureDatabase(databaseUrl, log);
   await retryWithBackoff(() => ds.initialize(), {
     what: `Postgres at ${redactUrl(databaseUrl)}`,

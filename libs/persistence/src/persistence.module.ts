@@ -1,6 +1,13 @@
 // Provides an initialised DataSource (database created if missing, migrations run) and the
 // registration store. The DataSource closes last, after the transports finished their batches.
-import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  Logger,
+  Module,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { createDataSource } from './data-source';

@@ -3,8 +3,23 @@
 // multi-row statement (bindings, history, extensions), commit.
 import { Injectable } from '@nestjs/common';
 import { DataSource, QueryRunner } from 'typeorm';
-import { AccountUpsert, Binding, BindingChange, EndReason, planBatch, RegistrationEvent } from '@app/registrations';
-import { COLUMN_NAMES, domainSelect, fromRow, RECORDSET_TYPES, recordsetSelect, toRecord, UPDATE_SET } from './binding-columns';
+import {
+  AccountUpsert,
+  Binding,
+  BindingChange,
+  EndReason,
+  planBatch,
+  RegistrationEvent,
+} from '@app/registrations';
+import {
+  COLUMN_NAMES,
+  domainSelect,
+  fromRow,
+  RECORDSET_TYPES,
+  recordsetSelect,
+  toRecord,
+  UPDATE_SET,
+} from './binding-columns';
 
 export interface BatchResult {
   written: number;
@@ -37,10 +52,14 @@ export class RegistrationStore {
   constructor(private readonly ds: DataSource) {}
 
   async applyBatch(events: readonly RegistrationEvent[]): Promise<BatchResult> {
-    if (events.length === 0) return { written: 0, ended: 0, stale: 0, duplicates: 0, unassigned: 0, changes: [] };
+    if (events.length === 0)
+      return { written: 0, ended: 0, stale: 0, duplicates: 0, unassigned: 0, changes: [] };
     let accountsWritten: AccountUpsert[] = [];
     const result = await this.inTransaction(async (q) => {
-      const keys = new Map<string, { realm_key: string; username_key: string; contact_uri: string }>();
+      const keys = new Map<
+        string,
+        { realm_key: string; username_key: string; contact_uri: string }
+      >();
       const callIds = new Set<string>();
       const realmsWithoutAccount = new Set<string>();
       for (const e of events) {
@@ -74,8 +93,9 @@ export class RegistrationStore {
       const plan = planBatch({ events, current: currentRows.map(fromRow), accountByRealm });
       accountsWritten = await this.upsertAccounts(q, plan.accounts);
       if (plan.bindings.length > 0) {
-        const ids: { id: string; realm_key: string; username_key: string; contact_uri: string }[] = await q.query(
-          `WITH input AS (SELECT * FROM json_to_recordset($1::json) AS t(${RECORDSET_TYPES})),
+        const ids: { id: string; realm_key: string; username_key: string; contact_uri: string }[] =
+          await q.query(
+            `WITH input AS (SELECT * FROM json_to_recordset($1::json) AS t(${RECORDSET_TYPES})),
            upserted AS (
              INSERT INTO registrations (${COLUMN_NAMES})
              SELECT ${recordsetSelect('input')} FROM input
@@ -95,11 +115,21 @@ export class RegistrationStore {
              ON CONFLICT (realm_key, username_key) DO NOTHING
            )
            SELECT id, realm_key, username_key, contact_uri FROM upserted`,
-          [JSON.stringify(plan.bindings.map(toRecord)), JSON.stringify(plan.history.map(toRecord))],
+            [
+              JSON.stringify(plan.bindings.map(toRecord)),
+              JSON.stringify(plan.history.map(toRecord)),
+            ],
+          );
+        const idByKey = new Map(
+          ids.map((r) => [
+            `${r.realm_key}\u0000${r.username_key}\u0000${r.contact_uri}`,
+            Number(r.id),
+          ]),
         );
-        const idByKey = new Map(ids.map((r) => [`${r.realm_key}\u0000${r.username_key}\u0000${r.contact_uri}`, Number(r.id)]));
         for (const ch of plan.changes) {
-          ch.binding.id = idByKey.get(`${ch.binding.realmKey}\u0000${ch.binding.usernameKey}\u0000${ch.binding.contactUri}`);
+          ch.binding.id = idByKey.get(
+            `${ch.binding.realmKey}\u0000${ch.binding.usernameKey}\u0000${ch.binding.contactUri}`,
+          );
         }
       }
       return {
@@ -121,7 +151,11 @@ export class RegistrationStore {
    * The guard time is the start of the current second: proxies stamp events in whole seconds,
    * so a phone that re-registers within the second of the flush is not taken for stale.
    */
-  async endBindings(selector: BindingSelector, reason: EndReason, atUs = Date.now() * 1000): Promise<Binding[]> {
+  async endBindings(
+    selector: BindingSelector,
+    reason: EndReason,
+    atUs = Date.now() * 1000,
+  ): Promise<Binding[]> {
     const where: string[] = ['ended_at IS NULL'];
     const params: unknown[] = [atUs, reason, Math.floor(atUs / 1e6) * 1e6];
     const add = (sql: string, v: unknown) => {
@@ -169,7 +203,10 @@ export class RegistrationStore {
   }
 
   /** Drops tombstones (ended rows kept to reject late events) and old history. */
-  async prune(tombstoneHours: number, historyDays: number): Promise<{ tombstones: number; history: number }> {
+  async prune(
+    tombstoneHours: number,
+    historyDays: number,
+  ): Promise<{ tombstones: number; history: number }> {
     const t = await this.ds.query(
       `DELETE FROM registrations WHERE ended_at < now() - make_interval(hours => $1)`,
       [tombstoneHours],
@@ -190,7 +227,10 @@ export class RegistrationStore {
     return { assigned: Number(row.assigned), unassigned: Number(row.unassigned) };
   }
 
-  private async upsertAccounts(q: QueryRunner, accounts: AccountUpsert[]): Promise<AccountUpsert[]> {
+  private async upsertAccounts(
+    q: QueryRunner,
+    accounts: AccountUpsert[],
+  ): Promise<AccountUpsert[]> {
     const changed = accounts.filter((a) => this.accountsSeen.get(a.id) !== JSON.stringify(a));
     if (changed.length === 0) return [];
     // New accounts (or a new realm) claim the bindings and extensions of their realm that had none.

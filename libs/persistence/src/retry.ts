@@ -17,7 +17,8 @@ export async function retryWithBackoff<T>(fn: () => Promise<T>, opts: RetryOptio
     try {
       return await fn();
     } catch (e) {
-      if (opts.signal?.aborted || (opts.attempts !== undefined && attempt >= opts.attempts)) throw e;
+      if (opts.signal?.aborted || (opts.attempts !== undefined && attempt >= opts.attempts))
+        throw e;
       opts.log(
         `${opts.what} is unreachable (${(e as Error).message || String(e)}); retrying in ${Math.round(delay / 100) / 10}s. ${opts.hint}`,
       );

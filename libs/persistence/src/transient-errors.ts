@@ -3,7 +3,15 @@
 
 const TRANSIENT_SQLSTATE_CLASSES = ['08', '53', '57', '58'];
 const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03', '55000']);
-const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+const TRANSIENT_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
 const TRANSIENT_MESSAGES = [
   /connection terminated/i,
   /timeout exceeded when trying to connect/i,
@@ -15,10 +23,11 @@ const TRANSIENT_MESSAGES = [
 ];
 
 export function isTransientDbError(e: unknown): boolean {
-  const err = e as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
-  const code = String(err?.driverError?.code ?? err?.code ?? '');
+  const err = e as { code?: string; driverError?: { code?: string }; message?: string } | undefined;
+  const code = err?.driverError?.code ?? err?.code ?? '';
   if (TRANSIENT_NODE_CODES.has(code) || TRANSIENT_SQLSTATES.has(code)) return true;
-  if (/^[0-9A-Z]{5}$/.test(code) && TRANSIENT_SQLSTATE_CLASSES.includes(code.slice(0, 2))) return true;
-  const message = String(err?.message ?? '');
+  if (/^[0-9A-Z]{5}$/.test(code) && TRANSIENT_SQLSTATE_CLASSES.includes(code.slice(0, 2)))
+    return true;
+  const message = err?.message ?? '';
   return TRANSIENT_MESSAGES.some((re) => re.test(message));
 }

@@ -4,7 +4,8 @@
 import { aorCallKey, Binding, bindingKey, isLive } from './binding';
 import type { EndReason, RegistrationEvent } from './registration-event';
 
-export type ChangeKind = 'registered' | 'refreshed' | 'unregistered' | 'expired' | 'flushed' | 'replaced';
+export type ChangeKind =
+  'registered' | 'refreshed' | 'unregistered' | 'expired' | 'flushed' | 'replaced';
 
 export interface BindingChange {
   change: ChangeKind;
@@ -55,7 +56,15 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
     indexCall(b);
   }
   const dirty = new Set<string>();
-  const plan: BatchPlan = { bindings: [], history: [], changes: [], accounts: [], stale: 0, duplicates: 0, unassigned: 0 };
+  const plan: BatchPlan = {
+    bindings: [],
+    history: [],
+    changes: [],
+    accounts: [],
+    stale: 0,
+    duplicates: 0,
+    unassigned: 0,
+  };
   const accounts = new Map<string, AccountUpsert>();
 
   const end = (b: Binding, reason: EndReason, atUs: number) => {
@@ -79,8 +88,30 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
       plan.duplicates++;
       continue;
     }
+    if ((e.kind === 'register' || e.kind === 'refresh') && e.callId) {
+      // The phone has since registered this Call-ID from another contact: this one is old news
+      // (it must neither come back to life nor end the newer binding as 'replaced').
+      const callKeys = byCallId.get(aorCallKey(realmKey, usernameKey, e.callId)) ?? [];
+      const superseded = [...callKeys].some((k) => {
+        const other = state.get(k);
+        return (
+          k !== key &&
+          other !== undefined &&
+          other.endReason === undefined &&
+          other.eventUs > e.eventUs
+        );
+      });
+      if (superseded) {
+        plan.stale++;
+        continue;
+      }
+    }
     if (e.account) {
-      accounts.set(e.account.id, { ...accounts.get(e.account.id), ...definedOnly(e.account), id: e.account.id });
+      accounts.set(e.account.id, {
+        ...accounts.get(e.account.id),
+        ...definedOnly(e.account),
+        id: e.account.id,
+      });
     }
     const accountId = e.account?.id ?? accountByRealm.get(realmKey) ?? cur?.accountId;
     if (!accountId) plan.unassigned++;
@@ -108,7 +139,11 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
       };
       state.set(key, next);
       indexCall(next);
-      plan.changes.push({ change: live ? 'refreshed' : 'registered', occurredUs: e.eventUs, binding: { ...next } });
+      plan.changes.push({
+        change: live ? 'refreshed' : 'registered',
+        occurredUs: e.eventUs,
+        binding: { ...next },
+      });
       // The same Call-ID back with another contact replaces the old binding (phone moved/NATed).
       if (e.callId) {
         for (const otherKey of byCallId.get(aorCallKey(realmKey, usernameKey, e.callId)) ?? []) {
@@ -116,7 +151,11 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
           if (otherKey === key || !other || other.endReason !== undefined) continue;
           dirty.add(otherKey);
           other.eventUs = Math.max(other.eventUs, e.eventUs);
-          end(other, isLive(other, e.eventUs) ? 'replaced' : 'expired', isLive(other, e.eventUs) ? e.eventUs : other.expiresUs);
+          end(
+            other,
+            isLive(other, e.eventUs) ? 'replaced' : 'expired',
+            isLive(other, e.eventUs) ? e.eventUs : other.expiresUs,
+          );
         }
       }
     } else {

@@ -3,7 +3,10 @@
 // while as a tombstone so that a late (redelivered or reordered) event cannot resurrect it.
 import type { EndReason, RegistrationEvent } from './registration-event';
 
-export type BindingFacts = Omit<RegistrationEvent, 'kind' | 'msgId' | 'eventUs' | 'account' | 'expires'>;
+export type BindingFacts = Omit<
+  RegistrationEvent,
+  'kind' | 'msgId' | 'eventUs' | 'account' | 'expires'
+>;
 
 export interface Binding extends BindingFacts {
   /** Database id; stable for the binding's key (registration_id). Undefined until stored. */

@@ -5,7 +5,15 @@ import { deriveMac } from './mac';
 import { MessageRejected, ParseResult, parseJsonObject, rejected } from './parse-result';
 import type { EventKind, RegistrationEvent } from './registration-event';
 import { parseContact } from './sip-contact';
-import { describeIssues, looseBool, looseInt, looseNumber, looseString, port, requiredString } from './wire-types';
+import {
+  describeIssues,
+  looseBool,
+  looseInt,
+  looseNumber,
+  looseString,
+  port,
+  requiredString,
+} from './wire-types';
 
 const SUBCLASS_KIND: Record<string, EventKind | 'register-or-refresh'> = {
   'sofia::register': 'register-or-refresh',
@@ -50,7 +58,10 @@ export function parseFreeswitchMessage(body: Buffer | string): ParseResult {
   const subclass = obj['Event-Subclass'];
   const mapped = typeof subclass === 'string' ? SUBCLASS_KIND[subclass] : undefined;
   if (!mapped) {
-    return rejected('unknown_event', `Event-Subclass ${JSON.stringify(subclass ?? null)} is not a sofia registration event`);
+    return rejected(
+      'unknown_event',
+      `Event-Subclass ${JSON.stringify(subclass ?? null)} is not a sofia registration event`,
+    );
   }
   const r = sofiaEvent.safeParse(obj);
   if (!r.success) return rejected('invalid_payload', describeIssues(r.error));
@@ -60,18 +71,26 @@ export function parseFreeswitchMessage(body: Buffer | string): ParseResult {
   const username = known(m['from-user']) ?? known(m.user) ?? known(m.username);
   const realm = known(m['from-host']) ?? known(m.host) ?? known(m.realm);
   if (!username || !realm) {
-    return rejected('invalid_payload', 'no username (from-user/user/username) or realm (from-host/host/realm)');
+    return rejected(
+      'invalid_payload',
+      'no username (from-user/user/username) or realm (from-host/host/realm)',
+    );
   }
   const contact = parseContact(m.contact);
-  if (!contact) return rejected('invalid_contact', `contact ${JSON.stringify(m.contact)} holds no SIP URI`);
-  const kind: EventKind = mapped === 'register-or-refresh' ? (m['update-reg'] ? 'refresh' : 'register') : mapped;
+  if (!contact)
+    return rejected('invalid_contact', `contact ${JSON.stringify(m.contact)} holds no SIP URI`);
+  const kind: EventKind =
+    mapped === 'register-or-refresh' ? (m['update-reg'] ? 'refresh' : 'register') : mapped;
   // sofia::expire's expires is an absolute time, not a grant: ended bindings grant nothing.
   const expires = kind === 'register' || kind === 'refresh' ? Math.max(0, m.expires ?? 0) : 0;
   const status = m.status?.toLowerCase() ?? '';
   const event: RegistrationEvent = {
     kind: expires === 0 && (kind === 'register' || kind === 'refresh') ? 'unregister' : kind,
     origin: 'freeswitch',
-    msgId: m['Core-UUID'] && m['Event-Sequence'] ? `${m['Core-UUID']}:${m['Event-Sequence']}` : undefined,
+    msgId:
+      m['Core-UUID'] && m['Event-Sequence']
+        ? `${m['Core-UUID']}:${m['Event-Sequence']}`
+        : undefined,
     realm,
     username,
     originalContact: m.contact,

@@ -5,7 +5,15 @@ import { deriveMac } from './mac';
 import { MessageRejected, ParseResult, parseJsonObject, rejected } from './parse-result';
 import type { EventKind, RegistrationEvent } from './registration-event';
 import { parseContact } from './sip-contact';
-import { describeIssues, looseBool, looseInt, looseNumber, looseString, port, requiredString } from './wire-types';
+import {
+  describeIssues,
+  looseBool,
+  looseInt,
+  looseNumber,
+  looseString,
+  port,
+  requiredString,
+} from './wire-types';
 
 const customChannelVars = z
   .object({
@@ -60,7 +68,11 @@ const regFlush = z.object({
 /** App-Name this service puts on the flushes it publishes, so that it skips their echo. */
 export const OUR_APP_NAME = 'registrations-service';
 
-function kindOf(status: string | undefined, expires: number, first: boolean | undefined): EventKind {
+function kindOf(
+  status: string | undefined,
+  expires: number,
+  first: boolean | undefined,
+): EventKind {
   const s = status?.toLowerCase();
   if (expires <= 0 || s === 'unregistered') return 'unregister';
   if (s === 'expired') return 'expire';
@@ -76,26 +88,37 @@ export function parseKazooMessage(body: Buffer | string): ParseResult {
     if (!f.success) return rejected('invalid_payload', describeIssues(f.error));
     return {
       ok: true,
-      event: { kind: 'flush', realm: f.data.Realm, username: f.data.Username, ours: f.data['App-Name'] === OUR_APP_NAME },
+      event: {
+        kind: 'flush',
+        realm: f.data.Realm,
+        username: f.data.Username,
+        ours: f.data['App-Name'] === OUR_APP_NAME,
+      },
     };
   }
   if (name !== 'reg_success') {
-    return rejected('unknown_event', `Event-Name ${JSON.stringify(name ?? null)} is not reg_success or reg_flush`);
+    return rejected(
+      'unknown_event',
+      `Event-Name ${JSON.stringify(name ?? null)} is not reg_success or reg_flush`,
+    );
   }
   const r = regSuccess.safeParse(obj);
   if (!r.success) return rejected('invalid_payload', describeIssues(r.error));
   const m = r.data;
   const contact = parseContact(m.Contact);
-  if (!contact) return rejected('invalid_contact', `Contact ${JSON.stringify(m.Contact)} holds no SIP URI`);
+  if (!contact)
+    return rejected('invalid_contact', `Contact ${JSON.stringify(m.Contact)} holds no SIP URI`);
   const ccv = m['Custom-Channel-Vars'] ?? {};
   // Kazoo account ids are 32 hex digits; anything else is ignored and the realm decides.
   const rawAccountId = (ccv['Account-ID'] ?? m['Account-ID'])?.toLowerCase();
   const accountId = rawAccountId && /^[0-9a-f]{32}$/.test(rawAccountId) ? rawAccountId : undefined;
   const ts = m['Event-Timestamp'];
   // Kamailio sends Unix seconds; tolerate milliseconds or microseconds from other producers.
-  const eventUs = ts > 1e14 ? Math.trunc(ts) : ts > 1e11 ? Math.trunc(ts * 1000) : Math.trunc(ts * 1e6);
+  const eventUs =
+    ts > 1e14 ? Math.trunc(ts) : ts > 1e11 ? Math.trunc(ts * 1000) : Math.trunc(ts * 1e6);
+  const kind = kindOf(m.Status, m.Expires, m['First-Registration']);
   const event: RegistrationEvent = {
-    kind: kindOf(m.Status, m.Expires, m['First-Registration']),
+    kind,
     origin: 'kazoo',
     msgId: m['Msg-ID'],
     realm: m.Realm,
@@ -105,7 +128,8 @@ export function parseKazooMessage(body: Buffer | string): ParseResult {
     contactIp: contact.host,
     contactPort: contact.port,
     callId: m['Call-ID'],
-    expires: Math.max(0, m.Expires),
+    // An unregister or expire grants nothing, whatever Expires says (Status decides the kind).
+    expires: kind === 'register' || kind === 'refresh' ? Math.max(0, m.Expires) : 0,
     eventUs,
     userAgent: m['User-Agent'],
     sourceIp: m['Source-IP'],
@@ -121,11 +145,14 @@ export function parseKazooMessage(body: Buffer | string): ParseResult {
     fromHost: m['From-Host'],
     toUser: m['To-User'],
     toHost: m['To-Host'],
-    account: accountId ? { id: accountId, name: ccv['Account-Name'], realm: ccv['Account-Realm'] } : undefined,
+    account: accountId
+      ? { id: accountId, name: ccv['Account-Name'], realm: ccv['Account-Realm'] }
+      : undefined,
     authorizingId: ccv['Authorizing-ID'] ?? m['Authorizing-ID'],
     authorizingType: ccv['Authorizing-Type'],
     ownerId: ccv['Owner-ID'],
-    suppressUnregisterNotify: m['Suppress-Unregister-Notify'] ?? ccv['Suppress-Unregister-Notifications'],
+    suppressUnregisterNotify:
+      m['Suppress-Unregister-Notify'] ?? ccv['Suppress-Unregister-Notifications'],
     sipInstance: contact.sipInstance,
     mac: deriveMac(contact.sipInstance, m['User-Agent']),
   };

@@ -22,7 +22,8 @@ export function macFromInstance(sipInstance: string | undefined): string | undef
 
 export function macFromUserAgent(userAgent: string | undefined): string | undefined {
   if (!userAgent) return undefined;
-  const m = SEPARATED.exec(userAgent) ?? PARENTHESISED.exec(userAgent) ?? BARE_TOKEN.exec(userAgent);
+  const m =
+    SEPARATED.exec(userAgent) ?? PARENTHESISED.exec(userAgent) ?? BARE_TOKEN.exec(userAgent);
   return m ? normaliseMac(m[1]) : undefined;
 }
 

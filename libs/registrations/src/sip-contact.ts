@@ -37,11 +37,27 @@ function splitParams(s: string): string[] {
   return out;
 }
 
+/** First index of `ch` outside double quotes: a quoted +sip.instance or display name may hold '<'. */
+function indexOutsideQuotes(s: string, ch: string): number {
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '"') quoted = !quoted;
+    else if (s[i] === ch && !quoted) return i;
+  }
+  return -1;
+}
+
 function paramValue(params: string[], name: string): string | undefined {
   for (const p of params) {
     const eq = p.indexOf('=');
     const key = (eq < 0 ? p : p.slice(0, eq)).trim().toLowerCase();
-    if (key === name) return eq < 0 ? '' : p.slice(eq + 1).trim().replace(/^"|"$/g, '');
+    if (key === name)
+      return eq < 0
+        ? ''
+        : p
+            .slice(eq + 1)
+            .trim()
+            .replace(/^"|"$/g, '');
   }
   return undefined;
 }
@@ -52,7 +68,7 @@ export function parseContact(raw: string): ParsedContact | undefined {
   if (!value) return undefined;
   let uri: string;
   let headerParams: string[];
-  const lt = value.indexOf('<');
+  const lt = indexOutsideQuotes(value, '<');
   if (lt >= 0) {
     const gt = value.indexOf('>', lt);
     if (gt < 0) return undefined;
@@ -62,11 +78,17 @@ export function parseContact(raw: string): ParsedContact | undefined {
     // Without <>, RFC 3261 reads every ';' parameter as a header parameter; proxies nonetheless
     // report URI parameters (transport…) this way, so keep all but the known header ones.
     const parts = splitParams(value);
-    headerParams = parts.slice(1).filter((p) => HEADER_ONLY_PARAMS.has(p.split('=')[0].trim().toLowerCase()));
-    const uriParams = parts.slice(1).filter((p) => !HEADER_ONLY_PARAMS.has(p.split('=')[0].trim().toLowerCase()));
+    headerParams = parts
+      .slice(1)
+      .filter((p) => HEADER_ONLY_PARAMS.has(p.split('=')[0].trim().toLowerCase()));
+    const uriParams = parts
+      .slice(1)
+      .filter((p) => !HEADER_ONLY_PARAMS.has(p.split('=')[0].trim().toLowerCase()));
     uri = [parts[0].trim(), ...uriParams].join(';');
   }
-  const m = /^(sips?|tel):(?:([^@]*)@)?(\[[0-9a-fA-F:.]+\]|[^:;?>]+)(?::(\d{1,5}))?(.*)$/i.exec(uri);
+  const m = /^(sips?|tel):(?:([^@]*)@)?(\[[0-9a-fA-F:.]+\]|[^:;?>]+)(?::(\d{1,5}))?(.*)$/i.exec(
+    uri,
+  );
   if (!m) return undefined;
   const scheme = m[1].toLowerCase();
   const host = m[3].replace(/^\[|\]$/g, '');
@@ -81,7 +103,8 @@ export function parseContact(raw: string): ParsedContact | undefined {
     host,
     port: explicitPort > 0 ? explicitPort : secure ? 5061 : 5060,
     transport,
-    sipInstance: paramValue(headerParams, '+sip.instance') ?? paramValue(uriParams, '+sip.instance'),
+    sipInstance:
+      paramValue(headerParams, '+sip.instance') ?? paramValue(uriParams, '+sip.instance'),
     regId: paramValue(headerParams, 'reg-id'),
   };
 }

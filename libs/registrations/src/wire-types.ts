@@ -2,25 +2,52 @@
 // Proxy-Port is a string, Expires an integer; FreeSWITCH sends every header as a string).
 import { z } from 'zod';
 
+/** Says "required" for a missing field instead of zod's generic "Invalid input". */
+const missing = (expected: string) => ({
+  error: (issue: { input?: unknown }) =>
+    issue.input === undefined ? 'required' : `expected ${expected}`,
+});
+
 export const looseInt = z
-  .union([z.number(), z.string().trim().regex(/^-?\d+(\.\d+)?$/, 'expected a number')])
+  .union(
+    [
+      z.number(),
+      z
+        .string()
+        .trim()
+        .regex(/^-?\d+(\.\d+)?$/, 'expected a number'),
+    ],
+    missing('a number'),
+  )
   .transform((v) => Math.trunc(Number(v)));
 
 export const looseNumber = z
-  .union([z.number(), z.string().trim().regex(/^-?\d+(\.\d+)?$/, 'expected a number')])
+  .union(
+    [
+      z.number(),
+      z
+        .string()
+        .trim()
+        .regex(/^-?\d+(\.\d+)?$/, 'expected a number'),
+    ],
+    missing('a number'),
+  )
   .transform((v) => Number(v));
 
 export const looseBool = z
-  .union([z.boolean(), z.enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False'])])
+  .union(
+    [z.boolean(), z.enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False'])],
+    missing('a boolean'),
+  )
   .transform((v) => v === true || (typeof v === 'string' && v.toLowerCase() === 'true'));
 
 /** A string field; numbers are accepted and turned into strings, empty strings become absent. */
 export const looseString = z
-  .union([z.string(), z.number()])
+  .union([z.string(), z.number()], missing('a string'))
   .transform((v) => (typeof v === 'number' ? String(v) : v.trim() === '' ? undefined : v));
 
 export const requiredString = z
-  .union([z.string(), z.number()])
+  .union([z.string(), z.number()], missing('a string'))
   .transform((v) => String(v).trim())
   .refine((v) => v.length > 0, 'must not be empty');
 

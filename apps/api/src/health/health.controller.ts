@@ -21,7 +21,8 @@ export class HealthController {
       () => 'ok',
       (e: Error) => e.message,
     );
-    if (database !== 'ok') throw new HttpException({ status: 'unavailable', database }, HttpStatus.SERVICE_UNAVAILABLE);
+    if (database !== 'ok')
+      throw new HttpException({ status: 'unavailable', database }, HttpStatus.SERVICE_UNAVAILABLE);
     return { status: 'ok', database };
   }
 

@@ -72,13 +72,21 @@ export class InitialSchema1795400000000 implements MigrationInterface {
         CONSTRAINT registrations_binding UNIQUE (realm_key, username_key, contact_uri)
       ) WITH (fillfactor = 80)`);
     // Listing an account's live bindings in a stable order (and paging with start_key).
-    await q.query(`CREATE INDEX registrations_live_account ON registrations (account_id, username_key, realm_key, contact_uri) WHERE ended_at IS NULL`);
+    await q.query(
+      `CREATE INDEX registrations_live_account ON registrations (account_id, username_key, realm_key, contact_uri) WHERE ended_at IS NULL`,
+    );
     // The sweeper: live bindings by expiry.
-    await q.query(`CREATE INDEX registrations_live_expiry ON registrations (expires_at) WHERE ended_at IS NULL`);
+    await q.query(
+      `CREATE INDEX registrations_live_expiry ON registrations (expires_at) WHERE ended_at IS NULL`,
+    );
     // Replacement (same Call-ID, new contact) and call-id lookups.
-    await q.query(`CREATE INDEX registrations_live_call ON registrations (call_id) WHERE ended_at IS NULL`);
+    await q.query(
+      `CREATE INDEX registrations_live_call ON registrations (call_id) WHERE ended_at IS NULL`,
+    );
     // Pruning tombstones.
-    await q.query(`CREATE INDEX registrations_ended ON registrations (ended_at) WHERE ended_at IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX registrations_ended ON registrations (ended_at) WHERE ended_at IS NOT NULL`,
+    );
 
     await q.query(`
       CREATE TABLE registration_history (
@@ -86,9 +94,15 @@ export class InitialSchema1795400000000 implements MigrationInterface {
         registration_id bigint NOT NULL,
         ${BINDING_COLUMNS_SQL}
       )`);
-    await q.query(`ALTER TABLE registration_history ALTER COLUMN ended_at SET NOT NULL, ALTER COLUMN end_reason SET NOT NULL`);
-    await q.query(`CREATE INDEX registration_history_account ON registration_history (account_id, ended_at DESC)`);
-    await q.query(`CREATE INDEX registration_history_aor ON registration_history (realm_key, username_key, ended_at DESC)`);
+    await q.query(
+      `ALTER TABLE registration_history ALTER COLUMN ended_at SET NOT NULL, ALTER COLUMN end_reason SET NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX registration_history_account ON registration_history (account_id, ended_at DESC)`,
+    );
+    await q.query(
+      `CREATE INDEX registration_history_aor ON registration_history (realm_key, username_key, ended_at DESC)`,
+    );
     await q.query(`CREATE INDEX registration_history_ended ON registration_history (ended_at)`);
 
     await q.query(`

@@ -1,0 +1,143 @@
+// One environment schema for both apps: defaults, and one error naming every bad variable.
+import { ConfigError, configSchema, loadConfig, redactUrl } from './config';
+
+describe('loadConfig defaults', () => {
+  const cfg = loadConfig({});
+
+  it('uses the local Postgres and RabbitMQ', () => {
+    expect(cfg.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/registrations');
+    expect(cfg.AMQP_URL).toBe('amqp://guest:guest@127.0.0.1:5672/');
+  });
+
+  it('serves the API on 8000 and ingest on 8001', () => {
+    expect(cfg.PORT).toBe(8000);
+    expect(cfg.INGEST_PORT).toBe(8001);
+    expect(cfg.HOST).toBe('0.0.0.0');
+  });
+
+  it('has the documented operational defaults', () => {
+    expect(cfg).toMatchObject({
+      LOG_LEVEL: 'info',
+      KAZOO_EXCHANGE_DURABLE: false,
+      QUEUE_PREFIX: 'registrations',
+      SWEEP_INTERVAL_MS: 2000,
+      FS_COMMAND_ROUTING_KEY: 'commandBindingKey',
+      FS_COMMAND_ROUTING_KEYS: '',
+    });
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({
+      PORT: 8000,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/registrations',
+    });
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(loadConfig({ PATH: '/usr/bin', HOME: '/root' })).toEqual(loadConfig({}));
+  });
+
+  it('defines a default for every variable, so an empty environment starts', () => {
+    expect(Object.keys(loadConfig({})).sort()).toEqual(Object.keys(configSchema.shape).sort());
+  });
+});
+
+describe('loadConfig overrides', () => {
+  it('reads numbers, booleans and URLs from strings', () => {
+    const cfg = loadConfig({
+      PORT: '9000',
+      KAZOO_EXCHANGE_DURABLE: 'yes',
+      DATABASE_URL: 'postgresql://app:pw@db:5432/regs',
+      AMQP_URL: 'amqps://u:p@mq.example.net:5671/kazoo',
+      LOG_LEVEL: 'debug',
+    });
+    expect(cfg).toMatchObject({
+      PORT: 9000,
+      KAZOO_EXCHANGE_DURABLE: true,
+      DATABASE_URL: 'postgresql://app:pw@db:5432/regs',
+      AMQP_URL: 'amqps://u:p@mq.example.net:5671/kazoo',
+      LOG_LEVEL: 'debug',
+    });
+  });
+
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['false', false],
+    ['0', false],
+    ['no', false],
+  ])('reads KAZOO_EXCHANGE_DURABLE=%s as %s', (value, expected) => {
+    expect(loadConfig({ KAZOO_EXCHANGE_DURABLE: value }).KAZOO_EXCHANGE_DURABLE).toBe(expected);
+  });
+});
+
+describe('loadConfig errors', () => {
+  function errorOf(env: NodeJS.ProcessEnv): ConfigError {
+    try {
+      loadConfig(env);
+    } catch (e) {
+      if (e instanceof ConfigError) return e;
+      throw e;
+    }
+    throw new Error('expected a ConfigError');
+  }
+
+  it('names every bad variable in one error', () => {
+    const e = errorOf({ PORT: 'abc', DATABASE_URL: 'mysql://x', KAZOO_EXCHANGE_DURABLE: 'maybe' });
+    expect(e).toBeInstanceOf(Error);
+    expect(e.problems).toHaveLength(3);
+    for (const name of ['PORT', 'DATABASE_URL', 'KAZOO_EXCHANGE_DURABLE'])
+      expect(e.message).toContain(name);
+    expect(e.message).toContain('"abc"');
+    expect(e.message).toContain('"mysql://x"');
+    expect(e.message).toContain('"maybe"');
+  });
+
+  it('does not blame the good variables', () => {
+    const e = errorOf({
+      PORT: 'abc',
+      INGEST_PORT: '8001',
+      AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672/',
+    });
+    expect(e.problems).toHaveLength(1);
+    expect(e.message).not.toContain('INGEST_PORT');
+    expect(e.message).not.toContain('AMQP_URL');
+  });
+
+  it.each([
+    ['PORT', '0'],
+    ['PORT', '65536'],
+    ['PORT', '80.5'],
+    ['INGEST_BATCH_SIZE', '5001'],
+    ['SWEEP_INTERVAL_MS', '99'],
+    ['AMQP_URL', 'http://mq:5672/'],
+    ['AMQP_URL', 'not a url'],
+    ['LOG_LEVEL', 'verbose'],
+    ['QUEUE_PREFIX', 'has space'],
+  ])('rejects %s=%s', (name, value) => {
+    const e = errorOf({ [name]: value });
+    expect(e.problems).toHaveLength(1);
+    expect(e.problems[0].startsWith(`${name}=`)).toBe(true);
+  });
+});
+
+describe('redactUrl', () => {
+  it('hides the password', () => {
+    const out = redactUrl('amqp://guest:s3cret@mq.example.net:5672/kazoo');
+    expect(out).not.toContain('s3cret');
+    expect(out).toBe('amqp://guest:***@mq.example.net:5672/kazoo');
+  });
+
+  it('hides a Postgres password', () => {
+    const out = redactUrl('postgres://app:hunter2@db:5432/registrations');
+    expect(out).not.toContain('hunter2');
+    expect(out).toContain('app:');
+    expect(out).toContain('@db:5432/registrations');
+  });
+
+  it('leaves URLs without password as they are', () => {
+    expect(redactUrl('postgres://postgres@127.0.0.1:5432/registrations')).toBe(
+      'postgres://postgres@127.0.0.1:5432/registrations',
+    );
+  });
+});

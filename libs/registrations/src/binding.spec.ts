@@ -1,0 +1,58 @@
+// The binding key and liveness rule the store and planner share.
+import { aorCallKey, Binding, bindingKey, isLive } from './binding';
+import { keyOf } from './registration-event';
+
+const S = 1_000_000;
+
+function binding(over: Partial<Binding> = {}): Binding {
+  return {
+    origin: 'kazoo',
+    realm: 'acme.sip.example.net',
+    username: '1001',
+    originalContact: '<sip:1001@10.0.0.5:5060>',
+    contactUri: 'sip:1001@10.0.0.5:5060',
+    realmKey: 'acme.sip.example.net',
+    usernameKey: '1001',
+    expires: 600,
+    eventUs: 100 * S,
+    firstRegisteredUs: 100 * S,
+    lastRegisteredUs: 100 * S,
+    expiresUs: 700 * S,
+    refreshCount: 0,
+    ...over,
+  };
+}
+
+describe('bindingKey', () => {
+  it('matches keyOf for the same realm, username and contact, whatever their case', () => {
+    const b = binding();
+    expect(bindingKey(b)).toBe(keyOf('ACME.sip.example.NET', '1001', 'sip:1001@10.0.0.5:5060'));
+  });
+
+  it('differs by contact URI', () => {
+    expect(bindingKey(binding())).not.toBe(
+      bindingKey(binding({ contactUri: 'sip:1001@10.0.0.6:5060' })),
+    );
+  });
+
+  it('cannot be confused by values that run into each other', () => {
+    expect(bindingKey(binding({ realmKey: 'a', usernameKey: 'bc' }))).not.toBe(
+      bindingKey(binding({ realmKey: 'ab', usernameKey: 'c' })),
+    );
+    expect(aorCallKey('a', 'bc', 'x')).not.toBe(aorCallKey('ab', 'c', 'x'));
+  });
+});
+
+describe('isLive', () => {
+  it('is live until last refresh + Expires', () => {
+    const b = binding();
+    expect(isLive(b, 100 * S)).toBe(true);
+    expect(isLive(b, 700 * S - 1)).toBe(true);
+    expect(isLive(b, 700 * S)).toBe(false);
+  });
+
+  it('is not live once ended, even before its expiry', () => {
+    expect(isLive(binding({ endReason: 'unregistered', endedUs: 200 * S }), 300 * S)).toBe(false);
+    expect(isLive(binding({ endReason: 'flushed', endedUs: 200 * S }), 150 * S)).toBe(false);
+  });
+});

@@ -1,0 +1,80 @@
+// Messages that can never be processed go to the dead-letter queue with the reason in a header,
+// are not requeued, and do not block the messages behind them.
+import { eventually } from '../support/poll';
+import { liveBindings } from '../support/database';
+import { T } from '../support/amqp';
+import { startIngest, Harness } from '../support/ingest-harness';
+import { freeswitch, kazoo, nowS } from '../support/messages';
+import { keys, REJECT_REASON_HEADER } from '@app/messaging';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startIngest();
+});
+afterAll(async () => {
+  await h.stop();
+});
+
+it('dead-letters each poison message with its reason and commits the good ones around it', async () => {
+  const realm = 'poison.example.net';
+  const ts = nowS();
+  const good = (u: string) => kazoo({ realm, username: u, ts });
+  const bad = (body: unknown) => ({
+    exchange: 'registrar',
+    routingKey: keys.regSuccess(realm, 'x'),
+    body: body as object,
+  });
+  const noRealm = kazoo({ realm, username: 'nr', ts }).body as Record<string, unknown>;
+  delete noRealm.Realm;
+  const badExpires = { ...(kazoo({ realm, username: 'be', ts }).body as object), Expires: 'soon' };
+  const query = {
+    ...(kazoo({ realm, username: 'q', ts }).body as object),
+    'Event-Name': 'reg_query',
+  };
+  await h.broker.publish([
+    good('1'),
+    bad(Buffer.from('this is not json {')),
+    good('2'),
+    bad(noRealm),
+    bad(badExpires),
+    bad(query),
+    good('3'),
+    {
+      ...freeswitch({ subclass: 'sofia::register', realm, username: 'fs', us: Date.now() * 1000 }),
+      body: { 'Event-Name': 'CUSTOM', 'Event-Subclass': 'sofia::register' },
+    },
+    freeswitch({ subclass: 'sofia::register', realm, username: 'fs-good', us: Date.now() * 1000 }),
+  ]);
+  const rows = await eventually(
+    () => liveBindings(h.pool, realm),
+    (r) => r.length === 4,
+    { what: 'the four good messages' },
+  );
+  expect(rows.map((r) => r.username).sort()).toEqual(['1', '2', '3', 'fs-good']);
+  const dead = await eventually(
+    () => h.broker.queueDepth(T.deadLetterQueue.name),
+    (n) => n === 5,
+    { what: 'five dead letters' },
+  );
+  expect(dead).toBe(5);
+  const letters = await h.broker.drain(T.deadLetterQueue.name);
+  // The two queues are consumed independently: compare as a set.
+  const reasons = letters.map((m) => String(m.properties.headers?.[REJECT_REASON_HEADER])).sort();
+  expect(reasons).toEqual([
+    'invalid_payload: Event-Date-Timestamp: required; contact: required',
+    'invalid_payload: Expires: expected a number',
+    'invalid_payload: Realm: required',
+    expect.stringMatching(/^not_json: /),
+    'unknown_event: Event-Name "reg_query" is not reg_success or reg_flush',
+  ]);
+  const notJson = letters.find((m) => m.content.toString() === 'this is not json {');
+  expect(notJson?.properties.headers?.['x-original-exchange']).toBe('registrar');
+  expect(notJson?.properties.headers?.['x-original-queue']).toBe('regtest.kazoo');
+  // Nothing is left behind or requeued.
+  expect(await h.broker.queueDepth(T.kazooQueue.name)).toBe(0);
+  expect(await h.broker.queueDepth(T.freeswitchQueue.name)).toBe(0);
+  const metrics = await fetch(`${h.ingest.url}/metrics`).then((r) => r.text());
+  expect(metrics).toMatch(
+    /registrations_dead_lettered_total\{queue="regtest.kazoo",reason="invalid_payload"\} 2/,
+  );
+});

@@ -1,0 +1,169 @@
+/**
+ * Runs sipp with register.xml / unregister.xml against a registrar on 127.0.0.1.
+ *
+ * sipp only matches a response to a call by Call-ID, and a call's Call-ID always comes from
+ * -cid_str (%u = call number), never from the injection file. So the phones file must use
+ * Call-IDs "<prefix>-<line>@<host>" (make-phones.ts does) and this runner derives -cid_str
+ * "<prefix>-%u@<host>" from it. To act on a subset of phones, every line is still read (call
+ * number == line number keeps each phone's Call-ID) and the others are marked skip (field6=1).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Phone, phonesCsv, readPhonesCsv } from './make-phones';
+
+export interface SippOptions {
+  /** 'register' or 'unregister' (scenarios next to this file), or a path to a scenario .xml. */
+  scenario: string;
+  /** The phones, or the CSV written by make-phones.ts. */
+  phones: readonly Phone[] | string;
+  /** Only these phones (by index in `phones` or predicate); default all. */
+  only?: ReadonlySet<number> | ((p: Phone, index: number) => boolean);
+  /** Registrar port on 127.0.0.1. */
+  port: number;
+  /** Local port sipp binds (the phones' Contact port). */
+  localPort: number;
+  transport?: 'udp' | 'tcp';
+  /** Calls (REGISTERs) per second. Default 100. */
+  rate?: number;
+  /** First CSeq ([cseq]); a refresh must use a higher one than the previous run. Default 1. */
+  cseq?: number;
+  /** Max simultaneous calls (-l). Default max(100, 2 x rate). */
+  limit?: number;
+  /** Kill sipp after this many seconds (-timeout); it then counts as failed. Default 300. */
+  timeoutSec?: number;
+  /** Directory for error log and statistics. Default: a new temp dir. */
+  workDir?: string;
+  /** Extra sipp arguments. */
+  extraArgs?: string[];
+}
+
+export interface SippResult {
+  /** sipp's exit code: 0 all calls succeeded, 1 some failed, 97/99/255 aborted. */
+  exitCode: number;
+  /** REGISTERs sent for this run (phones selected). */
+  selected: number;
+  /** Calls sipp counts as successful (skipped lines count as successful too). */
+  successful: number;
+  failed: number;
+  retransmissions: number;
+  /** Messages sipp could not match to a call (should be 0). */
+  outOfCall: number;
+  durationMs: number;
+  statFile: string;
+  errorFile: string;
+  /** Last lines of the error file when there were failures. */
+  errors: string;
+}
+
+export const SCENARIO_DIR = __dirname;
+const SIPP_BIN = process.env.SIPP_BIN ?? 'sipp';
+
+/** -cid_str reproducing every phone's Call-ID from its line number; throws if impossible. */
+export function cidStrFor(phones: readonly Phone[]): string {
+  const m = /^(.*-)1(@.*)$/.exec(phones[0]?.callId ?? '');
+  if (!m)
+    throw new Error(`Call-ID of line 1 must look like "<prefix>-1@<host>": ${phones[0]?.callId}`);
+  const [, pre, post] = m;
+  phones.forEach((p, i) => {
+    if (p.callId !== `${pre}${i + 1}${post}`) {
+      throw new Error(`Call-ID of line ${i + 1} must be ${pre}${i + 1}${post}, not ${p.callId}`);
+    }
+  });
+  const esc = (s: string): string => s.replace(/%/g, '%%');
+  return `${esc(pre)}%u${esc(post)}`;
+}
+
+export async function runSipp(opts: SippOptions): Promise<SippResult> {
+  const phones = typeof opts.phones === 'string' ? readPhonesCsv(opts.phones) : opts.phones;
+  if (phones.length === 0) throw new Error('no phones');
+  const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'sipp-'));
+  const scenario = /\.xml$/.test(opts.scenario)
+    ? opts.scenario
+    : join(SCENARIO_DIR, `${opts.scenario}.xml`);
+  if (!existsSync(scenario)) throw new Error(`no scenario ${scenario}`);
+
+  const only = opts.only;
+  const selected = (p: Phone, i: number): boolean =>
+    only === undefined ? true : typeof only === 'function' ? only(p, i) : only.has(i);
+  const tag = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  const csv = join(workDir, `phones-${tag}.csv`);
+  writeFileSync(
+    csv,
+    phonesCsv(phones, (p, i) => !selected(p, i)),
+  );
+  const statFile = join(workDir, `stat-${tag}.csv`);
+  const errorFile = join(workDir, `errors-${tag}.log`);
+  const rate = opts.rate ?? 100;
+
+  // prettier-ignore
+  const args = [
+    `127.0.0.1:${opts.port}`,
+    '-sf', scenario,
+    '-inf', csv,
+    '-m', String(phones.length),
+    '-r', String(rate),
+    '-rp', '1000',
+    '-l', String(opts.limit ?? Math.max(100, 2 * rate)),
+    '-i', '127.0.0.1',
+    '-p', String(opts.localPort),
+    '-t', opts.transport === 'tcp' ? 't1' : 'u1',
+    '-cid_str', cidStrFor(phones),
+    '-base_cseq', String(opts.cseq ?? 1),
+    '-timeout', `${opts.timeoutSec ?? 300}s`,
+    '-timeout_error',
+    // 4 MB socket buffers: with sipp's 64 KB default, 200 OKs are dropped in bursts, sipp
+    // retransmits late and Kamailio (its transaction gone) saves and publishes once more.
+    '-buff_size', String(4 * 1024 * 1024),
+    '-nostdin',
+    '-trace_err', '-error_file', errorFile,
+    '-trace_stat', '-stf', statFile, '-fd', '1',
+    ...(opts.extraArgs ?? []),
+  ];
+
+  const started = Date.now();
+  const exitCode = await new Promise<number>((resolve, reject) => {
+    // sipp redraws its screen on stdout; nobody reads it, so drop it.
+    const child = spawn(SIPP_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (code === null) reject(new Error(`sipp killed by ${signal}: ${stderr}`));
+      else resolve(code);
+    });
+  });
+  const durationMs = Date.now() - started;
+
+  const stat = lastStats(statFile);
+  const errors = existsSync(errorFile)
+    ? readFileSync(errorFile, 'utf8').split('\n').slice(-40).join('\n')
+    : '';
+  return {
+    exitCode,
+    selected: phones.filter(selected).length,
+    successful: stat['SuccessfulCall(C)'] ?? 0,
+    failed: stat['FailedCall(C)'] ?? 0,
+    retransmissions: stat['Retransmissions(C)'] ?? 0,
+    outOfCall: stat['OutOfCallMsgs(C)'] ?? 0,
+    durationMs,
+    statFile,
+    errorFile,
+    errors,
+  };
+}
+
+/** Cumulative counters of the last line of sipp's -trace_stat file. */
+function lastStats(file: string): Record<string, number> {
+  if (!existsSync(file)) return {};
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  const head = lines[0].split(';');
+  const last = lines[lines.length - 1].split(';');
+  const out: Record<string, number> = {};
+  head.forEach((h, i) => {
+    const n = Number(last[i]);
+    if (h && !Number.isNaN(n)) out[h] = n;
+  });
+  return out;
+}

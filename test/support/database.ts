@@ -1,0 +1,44 @@
+// Direct SQL for tests: reset between files and read what the service wrote.
+import { Pool } from 'pg';
+import { TEST_DATABASE_URL } from './test-env';
+
+export function testPool(): Pool {
+  return new Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+}
+
+export async function resetDatabase(pool: Pool): Promise<void> {
+  await pool.query(
+    'TRUNCATE registrations, registration_history, extensions, accounts RESTART IDENTITY CASCADE',
+  );
+}
+
+export interface LiveRow {
+  realm: string;
+  username: string;
+  contact_uri: string;
+  account_id: string | null;
+  call_id: string | null;
+  refresh_count: number;
+  expires: number;
+  [k: string]: unknown;
+}
+
+export async function liveBindings(pool: Pool, realm?: string): Promise<LiveRow[]> {
+  const { rows } = await pool.query(
+    `SELECT * FROM registrations WHERE ended_at IS NULL AND expires_at > now() AND ($1::text IS NULL OR realm_key = lower($1))
+     ORDER BY username_key, contact_uri`,
+    [realm ?? null],
+  );
+  return rows as LiveRow[];
+}
+
+export async function history(
+  pool: Pool,
+  realm?: string,
+): Promise<{ username: string; contact_uri: string; end_reason: string; refresh_count: number }[]> {
+  const { rows } = await pool.query(
+    `SELECT * FROM registration_history WHERE ($1::text IS NULL OR realm_key = lower($1)) ORDER BY id`,
+    [realm ?? null],
+  );
+  return rows;
+}

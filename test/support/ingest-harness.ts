@@ -1,0 +1,34 @@
+// Starts the real ingest app against the test database and vhost, with helpers to reset state.
+import 'reflect-metadata';
+import type { Pool } from 'pg';
+import { createIngestApp, IngestApp } from '../../apps/ingest/src/ingest.bootstrap';
+import { TestBroker } from './amqp';
+import { resetDatabase, testPool } from './database';
+import { testConfig } from './test-env';
+
+export interface Harness {
+  ingest: IngestApp;
+  broker: TestBroker;
+  pool: Pool;
+  stop(): Promise<void>;
+}
+
+export async function startIngest(
+  overrides: Partial<Record<string, string>> = {},
+): Promise<Harness> {
+  const pool = testPool();
+  await resetDatabase(pool);
+  const broker = await TestBroker.open();
+  await broker.purge();
+  const ingest = await createIngestApp(testConfig(overrides), { port: 0 });
+  return {
+    ingest,
+    broker,
+    pool,
+    async stop() {
+      await ingest.app.close();
+      await broker.close();
+      await pool.end();
+    },
+  };
+}
