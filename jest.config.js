@@ -1,17 +1,8 @@
 // Two projects: unit specs beside the code (pure logic, no services) and end-to-end specs in
 // test/ against the real Postgres and RabbitMQ. `npm test` runs both, one file at a time,
 // because the e2e files share one database and one vhost.
-const swc = [
-  '@swc/jest',
-  {
-    jsc: {
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      target: 'es2022',
-      keepClassNames: true,
-    },
-  },
-];
+// Transpile only (type-checking is `npm run typecheck`): fast, and keeps decorator metadata.
+const tsJest = ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json' }];
 const moduleNameMapper = {
   '^@app/(registrations|persistence|messaging|config|observability)(/.*)?$':
     '<rootDir>/libs/$1/src$2',
@@ -23,7 +14,7 @@ module.exports = {
       displayName: 'unit',
       rootDir: __dirname,
       testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'],
-      transform: { '^.+\\.ts$': swc },
+      transform: { '^.+\\.ts$': tsJest },
       moduleNameMapper,
       testEnvironment: 'node',
     },
@@ -31,7 +22,7 @@ module.exports = {
       displayName: 'e2e',
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      transform: { '^.+\\.ts$': swc },
+      transform: { '^.+\\.ts$': tsJest },
       moduleNameMapper,
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/support/global-setup.ts',
