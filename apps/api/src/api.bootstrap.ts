@@ -1,20 +1,40 @@
-// Builds the Fastify HTTP app (used by main.ts, the tests and the benchmark).
+// Builds the Fastify HTTP app (used by main.ts, the tests and the benchmark): request ids
+// (X-Request-ID echoed or generated), OpenAPI at /openapi.json and Swagger UI at /docs.
+import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
 import { ApiModule } from './api.module';
 
 export async function createApiApp(config: AppConfig, opts: { port?: number } = {}) {
-  const app = await NestFactory.create<NestFastifyApplication>(
-    ApiModule.forRoot(config),
-    new FastifyAdapter(),
-    {
-      bufferLogs: true,
-    },
-  );
+  const adapter = new FastifyAdapter({
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID().replace(/-/g, ''),
+    trustProxy: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
+    bufferLogs: true,
+  });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+  });
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Registrations service')
+      .setDescription(
+        'Live SIP registrations: Kazoo, sipXcom and hosted-PBX dialects over one store',
+      )
+      .setVersion('0.1.0')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Auth-Token' }, 'X-Auth-Token')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
   await app.listen(opts.port ?? config.PORT, config.HOST);
   return { app, url: await app.getUrl() };
 }

@@ -1,10 +1,16 @@
-// The HTTP app: the three registrations dialects over one store (added by later issues),
-// health and metrics.
+// The HTTP app: the registrations dialects over one store, auth, flush, health and metrics.
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { AppConfig, ConfigModule } from '@app/config';
 import { PersistenceModule } from '@app/persistence';
 import { loggerModule, MetricsService } from '@app/observability';
+import { AuthService } from './auth/auth.service';
+import { CommandPublisher } from './flush/command-publisher';
+import { FlushRegistrationsService } from './flush/flush-registrations.service';
 import { HealthController } from './health/health.controller';
+import { ApiAuthController } from './kazoo/api-auth.controller';
+import { KazooExceptionFilter } from './kazoo/kazoo-exception.filter';
+import { KazooRegistrationsController } from './kazoo/registrations.controller';
 
 @Module({})
 export class ApiModule {
@@ -16,8 +22,14 @@ export class ApiModule {
         loggerModule(config.LOG_LEVEL, 'api'),
         PersistenceModule.forRoot('registrations-api'),
       ],
-      controllers: [HealthController],
-      providers: [MetricsService],
+      controllers: [HealthController, ApiAuthController, KazooRegistrationsController],
+      providers: [
+        MetricsService,
+        AuthService,
+        CommandPublisher,
+        FlushRegistrationsService,
+        { provide: APP_FILTER, useClass: KazooExceptionFilter },
+      ],
     };
   }
 }

@@ -40,6 +40,8 @@ export const configSchema = z.object({
   TOMBSTONE_RETENTION_HOURS: int(1, 24 * 365).default(24),
   HISTORY_RETENTION_DAYS: int(1, 3650).default(30),
   DB_POOL_SIZE: int(1, 100).default(5),
+  /** Lifetime of tokens from PUT /v2/api_auth. */
+  AUTH_TOKEN_TTL_S: int(60, 30 * 24 * 3600).default(3600),
   /** FreeSWITCH command routing key per switch: "fs1=key1,fs2=key2"; others use the default. */
   FS_COMMAND_ROUTING_KEY: z.string().min(1).default('commandBindingKey'),
   FS_COMMAND_ROUTING_KEYS: z.string().default(''),

@@ -6,3 +6,4 @@ export * from './batch-consumer';
 export * from './amqp-topology';
 export * from './amqp.transport';
 export * from './publisher';
+export * from './proxy-commands';

@@ -38,6 +38,12 @@ export function topology(opts: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS) {
   };
   const tapEvents: ExchangeSpec = { name: 'TAP.Events', type: 'topic', durable: true };
   const tapCommands: ExchangeSpec = { name: 'TAP.Commands', type: 'topic', durable: true };
+  /** Kazoo's exchange for switch commands (check-sync NOTIFY). */
+  const switchExchange: ExchangeSpec = {
+    name: 'switch',
+    type: 'topic',
+    durable: opts.kazooExchangeDurable,
+  };
   const deadLetter: ExchangeSpec = {
     name: `${opts.queuePrefix}.dead-letter`,
     type: 'fanout',
@@ -66,6 +72,7 @@ export function topology(opts: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS) {
     registrar,
     tapEvents,
     tapCommands,
+    switchExchange,
     deadLetter,
     kazooQueue,
     freeswitchQueue,

@@ -9,3 +9,6 @@ export * from './entities/registration.entity';
 export { MIGRATIONS } from './migrations';
 export * from './transient-errors';
 export * from './persistence.module';
+export * from './account.store';
+export * from './credential.store';
+export * from './registration.queries';

@@ -13,6 +13,9 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { createDataSource } from './data-source';
 import { initializeDataSource } from './database-setup';
 import { RegistrationStore } from './registration.store';
+import { AccountStore } from './account.store';
+import { CredentialStore } from './credential.store';
+import { RegistrationQueries } from './registration.queries';
 
 @Global()
 @Module({})
@@ -34,8 +37,11 @@ export class PersistenceModule implements OnApplicationShutdown {
           },
         },
         RegistrationStore,
+        AccountStore,
+        CredentialStore,
+        RegistrationQueries,
       ],
-      exports: [DataSource, RegistrationStore],
+      exports: [DataSource, RegistrationStore, AccountStore, CredentialStore, RegistrationQueries],
     };
   }
 

@@ -1,0 +1,115 @@
+// Where a DELETE turns into a flush: find where the bindings are held, publish the commands
+// that make those proxies drop them (Kazoo reg_flush to Kamailio, flush_inbound_reg to
+// FreeSWITCH, optionally check-sync), wait for the broker's confirms, then end the bindings in
+// the store (history reason flushed) so the next read reflects the flush. Shared by every API
+// dialect: there is one flush path.
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { checkSync, freeswitchFlush, OutboundCommand, regFlush } from '@app/messaging';
+import { Account, FlushTarget, RegistrationQueries, RegistrationStore } from '@app/persistence';
+import { CommandPublisher } from './command-publisher';
+
+export class FlushError extends Error {
+  constructor(
+    readonly code: 'unknown_username' | 'bus_unavailable',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface FlushRequest {
+  account: Account;
+  /** One SIP username, or every binding of the account. */
+  username?: string;
+  /** Also ask the phone to re-register at once (Kazoo check-sync NOTIFY). */
+  checkSync?: boolean;
+}
+
+@Injectable()
+export class FlushRegistrationsService {
+  private readonly logger = new Logger(FlushRegistrationsService.name);
+  private readonly fsKeys: Map<string, string>;
+
+  constructor(
+    private readonly queries: RegistrationQueries,
+    private readonly store: RegistrationStore,
+    private readonly publisher: CommandPublisher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.fsKeys = new Map(
+      config.FS_COMMAND_ROUTING_KEYS.split(',')
+        .map((pair) => pair.split('=').map((s) => s.trim()))
+        .filter((p) => p.length === 2 && p[0] && p[1]) as [string, string][],
+    );
+  }
+
+  async flush(req: FlushRequest): Promise<{ flushed: number; commands: number }> {
+    const targets = await this.queries.flushTargets(req.account.id, req.username);
+    if (
+      req.username !== undefined &&
+      targets.length === 0 &&
+      !(await this.queries.hasUsername(req.account.id, req.username))
+    ) {
+      throw new FlushError(
+        'unknown_username',
+        `account ${req.account.id} has no SIP username ${req.username}`,
+      );
+    }
+    const commands = this.commandsFor(req, targets);
+    try {
+      await this.publisher.publishAll(commands);
+    } catch (e) {
+      throw new FlushError(
+        'bus_unavailable',
+        `the message bus did not confirm the flush commands: ${(e as Error).message}`,
+      );
+    }
+    const ended = await this.store.endBindings(
+      { accountId: req.account.id, username: req.username },
+      'flushed',
+    );
+    this.logger.log(
+      `flushed ${req.username ?? 'all'} of account ${req.account.id}: ${commands.length} commands, ${ended.length} bindings ended`,
+    );
+    return { flushed: ended.length, commands: commands.length };
+  }
+
+  private commandsFor(req: FlushRequest, targets: FlushTarget[]): OutboundCommand[] {
+    const commands: OutboundCommand[] = [];
+    // Kamailio matches the realm exactly, so the realm is sent as the phones registered it.
+    const kazoo = new Map<string, { realm: string; username?: string }>();
+    for (const t of targets) {
+      if (t.origin === 'kazoo')
+        kazoo.set(t.realm.toLowerCase(), {
+          realm: t.realm,
+          username: req.username === undefined ? undefined : t.username,
+        });
+    }
+    // Kamailio may hold bindings we never saw (registered before this service ran): address the
+    // account's realm too when flushing the whole account, or when we know of no binding at all.
+    const accountRealm = req.account.realm;
+    if (
+      accountRealm &&
+      !kazoo.has(accountRealm.toLowerCase()) &&
+      (req.username === undefined || targets.length === 0)
+    ) {
+      kazoo.set(accountRealm.toLowerCase(), { realm: accountRealm, username: req.username });
+    }
+    for (const { realm, username } of kazoo.values()) {
+      commands.push(regFlush(realm, username));
+      if (req.checkSync && username !== undefined) commands.push(checkSync(realm, username));
+    }
+    const seen = new Set<string>();
+    for (const t of targets) {
+      if (t.origin !== 'freeswitch') continue;
+      const key = `${t.fs_hostname}|${t.fs_profile}|${t.username}@${t.realm}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const routingKey =
+        (t.fs_hostname && this.fsKeys.get(t.fs_hostname)) || this.config.FS_COMMAND_ROUTING_KEY;
+      commands.push(freeswitchFlush(t.fs_profile ?? 'internal', t.username, t.realm, routingKey));
+    }
+    return commands;
+  }
+}

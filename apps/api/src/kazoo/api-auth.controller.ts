@@ -1,0 +1,31 @@
+// PUT /v2/api_auth: an API key buys an auth token (Kazoo's api_auth).
+import { Body, Controller, HttpCode, Put, Req } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AuthService } from '../auth/auth.service';
+import { envelope, KazooError } from './kazoo-envelope';
+
+const apiAuthBody = z.object({ data: z.object({ api_key: z.string().min(1) }) });
+
+@ApiTags('kazoo')
+@Controller('v2/api_auth')
+export class ApiAuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Put()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Exchange an API key for an auth token (send it as X-Auth-Token)' })
+  @ApiBody({ schema: { example: { data: { api_key: '64 hex digits' } } } })
+  async login(@Req() req: FastifyRequest, @Body() body: unknown) {
+    const parsed = apiAuthBody.safeParse(body);
+    if (!parsed.success)
+      throw KazooError.validation('api_key', 'required', 'data.api_key is required');
+    const grant = await this.auth.login(parsed.data.data.api_key);
+    if (!grant) throw KazooError.invalidCredentials();
+    return envelope(
+      { authToken: grant.token, requestId: String(req.id) },
+      { account_id: grant.accountId, expires_at: grant.expiresAt.toISOString() },
+    );
+  }
+}

@@ -1,0 +1,14 @@
+// The Kazoo paths and the methods each accepts: any other method is 405 (not 404).
+export const KAZOO_ROUTES: { path: RegExp; methods: string[] }[] = [
+  { path: /^\/v2\/api_auth\/?$/, methods: ['PUT'] },
+  { path: /^\/v2\/accounts\/[^/]+\/registrations\/?$/, methods: ['GET', 'DELETE'] },
+  { path: /^\/v2\/accounts\/[^/]+\/registrations\/count\/?$/, methods: ['GET'] },
+  { path: /^\/v2\/accounts\/[^/]+\/registrations\/[^/]+\/?$/, methods: ['DELETE'] },
+  { path: /^\/v2\/registrations\/count\/?$/, methods: ['GET'] },
+];
+
+/** The methods allowed on a known path, or undefined when the path is not ours. */
+export function allowedMethods(url: string): string[] | undefined {
+  const path = url.split('?')[0];
+  return KAZOO_ROUTES.find((r) => r.path.test(path))?.methods;
+}

@@ -1,0 +1,133 @@
+// Kazoo's /v2 registrations API (api-dialects.md A): list, count, flush all, flush one, and a
+// system-wide count for super-admins. Every answer is in Kazoo's envelope.
+import { Controller, Delete, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { stringify } from 'csv-stringify/sync';
+import { AuthService } from '../auth/auth.service';
+import { FlushError, FlushRegistrationsService } from '../flush/flush-registrations.service';
+import { envelope, KazooError } from './kazoo-envelope';
+import { KAZOO_ITEM_KEYS, toKazooItem } from './kazoo-registration.presenter';
+import { encodeStartKey, parseListQuery } from './list-query';
+import { RegistrationQueries } from '@app/persistence';
+
+@ApiTags('kazoo')
+@ApiHeader({ name: 'X-Auth-Token', description: 'token from PUT /v2/api_auth', required: true })
+@Controller('v2')
+export class KazooRegistrationsController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly queries: RegistrationQueries,
+    private readonly flusher: FlushRegistrationsService,
+  ) {}
+
+  @Get('accounts/:accountId/registrations')
+  @ApiOperation({ summary: "List the account's live registrations (Accept: text/csv for CSV)" })
+  @ApiParam({ name: 'accountId', description: '32 hex digits' })
+  @ApiQuery({
+    name: 'page_size',
+    required: false,
+    description: 'page length (1–1000); without it every binding is returned, as Kazoo does',
+  })
+  @ApiQuery({
+    name: 'start_key',
+    required: false,
+    description: 'next_start_key of the previous page',
+  })
+  @ApiQuery({
+    name: 'filter_<key>',
+    required: false,
+    description: 'exact match on any item key, e.g. filter_user_agent=…',
+  })
+  async list(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Param('accountId') accountId: string,
+    @Query() query: Record<string, unknown>,
+  ) {
+    const principal = await this.auth.authenticate(req);
+    await this.auth.authorize(principal, accountId);
+    const q = parseListQuery(accountId, query);
+    const rows = await this.queries.listLive({
+      ...q,
+      limit: q.pageSize === undefined ? undefined : q.pageSize + 1,
+    });
+    const more = q.pageSize !== undefined && rows.length > q.pageSize;
+    const page = more ? rows.slice(0, q.pageSize) : rows;
+    const items = page.map(toKazooItem);
+    if (wantsCsv(req)) {
+      void reply.header('content-type', 'text/csv; charset=utf-8');
+      if (more) void reply.header('x-next-start-key', encodeStartKey(page[page.length - 1]));
+      return stringify(items, { header: true, columns: [...KAZOO_ITEM_KEYS] });
+    }
+    const extra: Record<string, unknown> = { page_size: items.length };
+    if (more) extra.next_start_key = encodeStartKey(page[page.length - 1]);
+    if (q.after) extra.start_key = query.start_key;
+    return envelope({ authToken: principal.token, requestId: String(req.id) }, items, extra);
+  }
+
+  @Get('accounts/:accountId/registrations/count')
+  @ApiOperation({ summary: "Count the account's live registrations" })
+  async count(@Req() req: FastifyRequest, @Param('accountId') accountId: string) {
+    const principal = await this.auth.authenticate(req);
+    await this.auth.authorize(principal, accountId);
+    const count = await this.queries.countLive(accountId);
+    return envelope({ authToken: principal.token, requestId: String(req.id) }, { count });
+  }
+
+  @Delete('accounts/:accountId/registrations')
+  @ApiOperation({ summary: 'Flush every registration of the account (reg_flush to the proxies)' })
+  async flushAll(@Req() req: FastifyRequest, @Param('accountId') accountId: string) {
+    const principal = await this.auth.authenticate(req);
+    const account = await this.auth.authorize(principal, accountId);
+    await this.flush(() => this.flusher.flush({ account }), accountId);
+    return envelope({ authToken: principal.token, requestId: String(req.id) }, 'ok');
+  }
+
+  @Delete('accounts/:accountId/registrations/:username')
+  @ApiOperation({
+    summary: 'Flush one SIP username; check_sync=true also makes the phone re-register',
+  })
+  @ApiQuery({ name: 'check_sync', required: false, type: Boolean })
+  async flushOne(
+    @Req() req: FastifyRequest,
+    @Param('accountId') accountId: string,
+    @Param('username') username: string,
+    @Query('check_sync') checkSyncParam?: string,
+  ) {
+    const principal = await this.auth.authenticate(req);
+    const account = await this.auth.authorize(principal, accountId);
+    if (checkSyncParam !== undefined && !['true', 'false'].includes(checkSyncParam)) {
+      throw KazooError.validation('check_sync', 'type', 'check_sync must be true or false');
+    }
+    await this.flush(
+      () => this.flusher.flush({ account, username, checkSync: checkSyncParam === 'true' }),
+      username,
+    );
+    return envelope({ authToken: principal.token, requestId: String(req.id) }, 'ok');
+  }
+
+  @Get('registrations/count')
+  @ApiOperation({ summary: 'Count every live registration of the system (super-admin only)' })
+  async countAll(@Req() req: FastifyRequest) {
+    const principal = await this.auth.authenticate(req);
+    this.auth.requireSuperadmin(principal);
+    const count = await this.queries.countLive();
+    return envelope({ authToken: principal.token, requestId: String(req.id) }, { count });
+  }
+
+  private async flush(run: () => Promise<unknown>, cause: string): Promise<void> {
+    try {
+      await run();
+    } catch (e) {
+      if (e instanceof FlushError && e.code === 'unknown_username')
+        throw KazooError.badIdentifier(cause);
+      if (e instanceof FlushError) throw KazooError.unavailable(e.message);
+      throw e;
+    }
+  }
+}
+
+function wantsCsv(req: FastifyRequest): boolean {
+  return /\btext\/csv\b/.test(req.headers.accept ?? '');
+}

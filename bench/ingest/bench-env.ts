@@ -1,0 +1,103 @@
+// Where the benchmark runs: its own database and vhost (never a deployment's), and the resets
+// that make every run start alike: empty tables, only this run's queues, 200k messages waiting.
+import type { ChannelModel } from 'amqplib';
+import { Pool } from 'pg';
+import { declareExchange, declareQueue } from '@app/messaging/amqp-topology';
+import { QueueSpec, topology } from '@app/messaging/topology';
+import { createDataSource } from '@app/persistence/data-source';
+import { initializeDataSource } from '@app/persistence/database-setup';
+import { preload, PreloadMessage } from '../../scripts/traffic/preload';
+
+export const BENCH_DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/registrations_bench';
+export const BENCH_AMQP_URL =
+  process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/registrations-bench';
+export const QUEUE_PREFIX = process.env.BENCH_QUEUE_PREFIX ?? 'regbench';
+
+/** Our topology, as the ingest app will declare it (KAZOO_EXCHANGE_DURABLE as the app reads it). */
+export const TOPOLOGY = topology({
+  kazooExchangeDurable: ['true', '1', 'yes'].includes(process.env.KAZOO_EXCHANGE_DURABLE ?? ''),
+  queuePrefix: QUEUE_PREFIX,
+});
+
+/** The bare pipeline's one queue: our queue arguments, bound to both exchanges with our keys. */
+export const BARE_QUEUE: QueueSpec = { ...TOPOLOGY.kazooQueue, name: `${QUEUE_PREFIX}.bare` };
+const BARE_BINDINGS: QueueSpec[] = [
+  BARE_QUEUE,
+  { ...TOPOLOGY.freeswitchQueue, name: BARE_QUEUE.name },
+];
+export const PRODUCT_QUEUES = [TOPOLOGY.kazooQueue, TOPOLOGY.freeswitchQueue];
+
+const log = { warn: (m: string) => console.warn(`warning: ${m}`) };
+
+/** Creates the database if missing and runs the product's migrations, as the apps do. */
+export async function prepareDatabase(): Promise<Pool> {
+  const ds = createDataSource(BENCH_DATABASE_URL, 1, 'registrations-bench');
+  await initializeDataSource(ds, BENCH_DATABASE_URL, (m) => console.log(m));
+  await ds.destroy();
+  return new Pool({ connectionString: BENCH_DATABASE_URL, max: 2 });
+}
+
+export async function resetTables(pool: Pool): Promise<void> {
+  await pool.query(
+    'TRUNCATE registrations, registration_history, extensions, accounts RESTART IDENTITY CASCADE',
+  );
+}
+
+/**
+ * Deletes every bench queue, then declares (and binds) only those of the coming run: a queue
+ * left bound from the other pipeline would receive a copy of every message.
+ */
+export async function resetQueues(conn: ChannelModel, pipeline: 'bare' | 'product'): Promise<void> {
+  const ch = await conn.createChannel();
+  const all = [BARE_QUEUE, ...PRODUCT_QUEUES, TOPOLOGY.deadLetterQueue];
+  for (const q of all) await ch.deleteQueue(q.name);
+  const exchanges = [TOPOLOGY.registrar, TOPOLOGY.tapEvents, TOPOLOGY.deadLetter];
+  for (const ex of exchanges) await declareExchange(conn, ex, log);
+  const queues =
+    pipeline === 'bare' ? BARE_BINDINGS : [...PRODUCT_QUEUES, TOPOLOGY.deadLetterQueue];
+  let declaring = ch;
+  for (const q of queues) declaring = await declareQueue(conn, declaring, q, log);
+  await declaring.close();
+}
+
+/** Ready (not yet delivered) messages in the given queues. */
+export async function readyCount(conn: ChannelModel, names: string[]): Promise<number> {
+  const ch = await conn.createChannel();
+  try {
+    let n = 0;
+    for (const name of names) n += (await ch.checkQueue(name)).messageCount;
+    return n;
+  } finally {
+    await ch.close();
+  }
+}
+
+/** Publishes the stream (persistent, with confirms) and checks that all of it was queued. */
+export async function fillQueues(
+  conn: ChannelModel,
+  messages: readonly PreloadMessage[],
+  queues: string[],
+): Promise<number> {
+  const ms = await preload(BENCH_AMQP_URL, messages, { confirmEvery: 2000 });
+  const queued = await readyCount(conn, queues);
+  if (queued !== messages.length)
+    throw new Error(`preloaded ${messages.length} messages but ${queued} are queued`);
+  return ms;
+}
+
+/** Live bindings (not ended, not expired) and all rows, to check a run wrote what it should. */
+export async function countBindings(
+  pool: Pool,
+): Promise<{ live: number; rows: number; history: number }> {
+  const { rows } = await pool.query(
+    `SELECT (SELECT count(*) FROM registrations WHERE ended_at IS NULL AND expires_at > now()) AS live,
+            (SELECT count(*) FROM registrations) AS rows,
+            (SELECT count(*) FROM registration_history) AS history`,
+  );
+  return {
+    live: Number(rows[0].live),
+    rows: Number(rows[0].rows),
+    history: Number(rows[0].history),
+  };
+}

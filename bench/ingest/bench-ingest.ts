@@ -1,0 +1,158 @@
+// npm run bench:ingest [-- --rounds N]: issue 2, "Must show 3". The same 200,000 mixed events
+// (100,000 AORs, Kazoo and FreeSWITCH) are preloaded before every run; runs alternate between
+// the bare pipeline (the ceiling) and the real ingest app. Prints events/s per run, medians,
+// and as its last line `ingest ratio: <ingest/bare>`. Figures go to docs/benchmarks.md.
+import 'reflect-metadata';
+import { performance } from 'node:perf_hooks';
+import * as amqp from 'amqplib';
+import { mixedStream } from '../../scripts/traffic/traffic-generator';
+import { runBare, SqlVariant, VARIANT_LABEL } from './bare-pipeline';
+import {
+  BARE_QUEUE,
+  BENCH_AMQP_URL,
+  BENCH_DATABASE_URL,
+  countBindings,
+  fillQueues,
+  prepareDatabase,
+  PRODUCT_QUEUES,
+  QUEUE_PREFIX,
+  resetQueues,
+  resetTables,
+} from './bench-env';
+import { cpuReport, cpuSnapshot } from './proc-cpu';
+import { metricSum, runProduct } from './product-run';
+import { ensureVhost } from './vhost';
+
+const AORS = 100_000;
+const EVENTS = 200_000;
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const rounds = arg('rounds', 2);
+// --only bare|ingest: one pipeline alone, for investigating (no ratio then).
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  await ensureVhost(BENCH_AMQP_URL);
+  const pool = await prepareDatabase();
+  const conn = await amqp.connect(BENCH_AMQP_URL);
+  // Start 10 min ahead: no binding expires during the bench, so the app's sweeper (which the
+  // bare pipeline lacks) has nothing to do in the later runs either.
+  const t = performance.now();
+  const stream = mixedStream({
+    aors: AORS,
+    eventsTotal: EVENTS,
+    startUs: (Date.now() + 600_000) * 1000,
+  });
+  const mix = new Map<string, number>();
+  for (const m of stream)
+    mix.set(`${m.origin}/${m.kind}`, (mix.get(`${m.origin}/${m.kind}`) ?? 0) + 1);
+  console.log(
+    `stream: ${fmt(EVENTS)} events over ${fmt(AORS)} AORs, built in ${((performance.now() - t) / 1000).toFixed(1)} s: ` +
+      [...mix]
+        .sort()
+        .map(([k, n]) => `${k} ${fmt(n)}`)
+        .join(', '),
+  );
+
+  /** Empty tables, only this pipeline's queues, the stream waiting in them, a fresh checkpoint. */
+  const setUp = async (pipeline: 'bare' | 'product', queues: string[]) => {
+    await resetTables(pool);
+    await resetQueues(conn, pipeline);
+    const ms = await fillQueues(conn, stream, queues);
+    await pool.query('CHECKPOINT');
+    return `preload ${(ms / 1000).toFixed(1)} s`;
+  };
+  const bare: Record<SqlVariant, number[]> = { values: [], json: [] };
+  const ingest: number[] = [];
+
+  for (let round = 1; round <= rounds; round++) {
+    // Round 1 tries both statements; later rounds run the faster one (the ceiling).
+    const variants: SqlVariant[] =
+      round === 1 || only === 'bare'
+        ? ['values', 'json']
+        : [bare.values[0] >= bare.json[0] ? 'values' : 'json'];
+    for (const variant of only === 'ingest' ? [] : variants) {
+      const pre = await setUp('bare', [BARE_QUEUE.name]);
+      const cpu0 = cpuSnapshot();
+      const r = await runBare(BENCH_AMQP_URL, BENCH_DATABASE_URL, BARE_QUEUE.name, EVENTS, variant);
+      const cpu = cpuReport(cpu0, r.cpuAfter, process.pid);
+      const rate = (EVENTS / r.ms) * 1000;
+      bare[variant].push(rate);
+      const b = await countBindings(pool);
+      console.log(
+        `round ${round} bare (${variant}): ${fmt(rate)} events/s (${(r.ms / 1000).toFixed(1)} s; ${pre}; ` +
+          `${r.batches} batches, statement ${(r.statementMs / r.batches).toFixed(0)} ms avg; ${cpu}; ` +
+          `live bindings ${fmt(b.live)}, history ${fmt(b.history)})`,
+      );
+    }
+
+    const pre = await setUp(
+      'product',
+      PRODUCT_QUEUES.map((q) => q.name),
+    );
+    const p = await runProduct({
+      env: {
+        DATABASE_URL: BENCH_DATABASE_URL,
+        AMQP_URL: BENCH_AMQP_URL,
+        QUEUE_PREFIX,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', // production's default
+      },
+      port: Number(process.env.BENCH_INGEST_PORT ?? 18_091),
+      total: EVENTS,
+      conn,
+      queues: PRODUCT_QUEUES.map((q) => q.name),
+      timeoutMs: Number(process.env.BENCH_TIMEOUT_S ?? 240) * 1000,
+    });
+    const rate = (EVENTS / p.ms) * 1000;
+    ingest.push(rate);
+    const dead = metricSum(p.metrics, 'registrations_dead_lettered_total');
+    const commits = metricSum(p.metrics, 'registrations_commit_seconds_count');
+    const batches = metricSum(p.metrics, 'registrations_batch_size_count');
+    const b = await countBindings(pool);
+    console.log(
+      `round ${round} ingest: ${fmt(rate)} events/s (${(p.ms / 1000).toFixed(1)} s; ${pre}; ` +
+        `${fmt(batches)} batches of ${(metricSum(p.metrics, 'registrations_batch_size_sum') / batches).toFixed(0)} avg, ` +
+        `commit ${((metricSum(p.metrics, 'registrations_commit_seconds_sum') / commits) * 1000).toFixed(0)} ms avg; ` +
+        `${p.cpu}; dead-lettered ${dead}; live bindings ${fmt(b.live)}, history ${fmt(b.history)})`,
+    );
+    if (dead > 0) throw new Error(`${dead} messages were dead-lettered; see ${p.log}`);
+  }
+
+  await conn.close();
+  await pool.end();
+  console.log(`bench took ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  const tried = (['values', 'json'] as const).filter((v) => bare[v].length > 0);
+  if (tried.length > 0) {
+    const best = tried.reduce((a, b) => (median(bare[a]) >= median(bare[b]) ? a : b));
+    console.log(
+      `ceiling: ${VARIANT_LABEL[best]} (runs: ${bare[best].map(fmt).join(', ')} events/s)` +
+        tried
+          .filter((v) => v !== best)
+          .map((v) => `; beat ${VARIANT_LABEL[v]} (${bare[v].map(fmt).join(', ')})`)
+          .join(''),
+    );
+    console.log(`bare: ${Math.round(median(bare[best]))} events/s`);
+  }
+  if (ingest.length > 0) {
+    console.log(`ingest runs: ${ingest.map(fmt).join(', ')} events/s`);
+    console.log(`ingest: ${Math.round(median(ingest))} events/s`);
+  }
+  if (tried.length > 0 && ingest.length > 0) {
+    const best = tried.reduce((a, b) => (median(bare[a]) >= median(bare[b]) ? a : b));
+    console.log(`ingest ratio: ${(median(ingest) / median(bare[best])).toFixed(2)}`);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench:ingest failed: ${(e as Error)?.stack ?? String(e)}`);
+  process.exit(1);
+});

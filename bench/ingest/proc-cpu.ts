@@ -1,0 +1,50 @@
+// CPU seconds used per process from /proc (Linux): tells whether the consumer (node), Postgres
+// or RabbitMQ was the busy one during a run. Processes that started during the run count from 0.
+import { readdirSync, readFileSync } from 'node:fs';
+
+const TICKS_PER_S = 100; // CLK_TCK on Linux x86_64
+
+export type CpuSnapshot = Map<number, { comm: string; ticks: number }>;
+
+export function cpuSnapshot(): CpuSnapshot {
+  const out: CpuSnapshot = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // comm may hold spaces: it is between the first '(' and the last ')'.
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const f = stat.slice(close + 2).split(' '); // f[0] is field 3 (state)
+      out.set(Number(name), { comm, ticks: Number(f[11]) + Number(f[12]) }); // utime + stime
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU seconds between two snapshots of the processes that `pick` selects. */
+export function cpuSeconds(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  pick: (pid: number, comm: string) => boolean,
+): number {
+  let ticks = 0;
+  for (const [pid, a] of after) {
+    if (!pick(pid, a.comm)) continue;
+    const b = before.get(pid);
+    ticks += a.ticks - (b && b.comm === a.comm ? b.ticks : 0);
+  }
+  return ticks / TICKS_PER_S;
+}
+
+/** node (a given pid), postgres and RabbitMQ CPU seconds of a run, for the report line. */
+export function cpuReport(before: CpuSnapshot, after: CpuSnapshot, nodePid: number): string {
+  const s = (pick: (pid: number, comm: string) => boolean) =>
+    cpuSeconds(before, after, pick).toFixed(1);
+  return (
+    `CPU s: node ${s((pid) => pid === nodePid)}, postgres ${s((_, c) => c === 'postgres')}, ` +
+    `rabbitmq ${s((_, c) => c === 'beam.smp')}`
+  );
+}

@@ -1,0 +1,134 @@
+// Reads of live bindings for the APIs. Live means not ended and not past expiry, whatever the
+// sweeper has done yet. Lists are in a stable order (username, realm, contact) that matches the
+// index registrations_live_account, so a page is an index range scan and start_key paging
+// neither loses nor repeats rows.
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { GREGORIAN_OFFSET_S } from '@app/registrations';
+
+/** A live binding row with its account's name and realm. */
+export type LiveRow = Record<string, unknown> & {
+  id: string;
+  username_key: string;
+  realm_key: string;
+  contact_uri: string;
+};
+
+/** Fields that can be filtered on, by the name the APIs show, as SQL over `r` and `a`. */
+export const FILTERABLE: Readonly<Record<string, string>> = {
+  account_name: 'a.name',
+  account_realm: 'a.realm',
+  authorizing_id: 'r.authorizing_id',
+  authorizing_type: 'r.authorizing_type',
+  call_id: 'r.call_id',
+  contact: `translate(r.original_contact, '<>', '')`,
+  contact_ip: 'r.contact_ip',
+  contact_port: 'r.contact_port::text',
+  event_timestamp: `(r.event_us / 1000000 + ${GREGORIAN_OFFSET_S})::text`,
+  expires: 'r.expires::text',
+  from_host: 'r.from_host',
+  from_user: 'r.from_user',
+  network_ip: 'r.network_ip',
+  network_port: 'r.network_port::text',
+  original_contact: 'r.original_contact',
+  owner_id: 'r.owner_id',
+  proxy_ip: 'r.proxy_ip',
+  proxy_port: 'r.proxy_port::text',
+  realm: 'r.realm_key',
+  suppress_unregister_notify: 'r.suppress_unregister_notify::text',
+  to_host: 'r.to_host',
+  to_user: 'r.to_user',
+  user_agent: 'r.user_agent',
+  username: 'r.username_key',
+  proxy_path: 'r.proxy_path',
+  proxy_protocol: 'r.proxy_protocol',
+  registrar_node: 'r.registrar_node',
+  source_ip: 'r.source_ip',
+  source_port: 'r.source_port::text',
+  initial_registration: `(floor(extract(epoch from r.first_registered_at))::bigint + ${GREGORIAN_OFFSET_S})::text`,
+  last_registration: `(floor(extract(epoch from r.last_registered_at))::bigint + ${GREGORIAN_OFFSET_S})::text`,
+};
+/** Fields compared without case (the binding key's realm and username). */
+const CASELESS = new Set(['realm', 'username']);
+
+export interface ListQuery {
+  accountId: string;
+  /** Rows after this (username_key, realm_key, contact_uri). */
+  after?: [string, string, string];
+  /** At most this many rows (omit for all). */
+  limit?: number;
+  /** field name (a FILTERABLE key) → exact value. */
+  filters?: Record<string, string>;
+}
+
+export interface FlushTarget {
+  origin: 'kazoo' | 'freeswitch';
+  realm: string;
+  username: string;
+  fs_profile: string | null;
+  fs_hostname: string | null;
+}
+
+const LIVE = 'r.ended_at IS NULL AND r.expires_at > now()';
+
+@Injectable()
+export class RegistrationQueries {
+  constructor(private readonly ds: DataSource) {}
+
+  async listLive(q: ListQuery): Promise<LiveRow[]> {
+    const params: unknown[] = [q.accountId];
+    const where = ['r.account_id = $1', LIVE];
+    if (q.after) {
+      params.push(...q.after);
+      where.push(`(r.username_key, r.realm_key, r.contact_uri) > ($2, $3, $4)`);
+    }
+    for (const [field, value] of Object.entries(q.filters ?? {})) {
+      const expr = FILTERABLE[field];
+      if (!expr) throw new Error(`not filterable: ${field}`);
+      params.push(CASELESS.has(field) ? value.toLowerCase() : value);
+      where.push(`${expr} = $${params.length}`);
+    }
+    let limit = '';
+    if (q.limit !== undefined) {
+      params.push(q.limit);
+      limit = `LIMIT $${params.length}`;
+    }
+    return this.ds.query(
+      `SELECT r.*, a.name AS account_name, a.realm AS account_realm
+         FROM registrations r LEFT JOIN accounts a ON a.id = r.account_id
+        WHERE ${where.join(' AND ')}
+        ORDER BY r.username_key, r.realm_key, r.contact_uri ${limit}`,
+      params,
+    );
+  }
+
+  /** Live bindings of one account, or of all accounts when accountId is undefined. */
+  async countLive(accountId?: string): Promise<number> {
+    const [row] = accountId
+      ? await this.ds.query(
+          `SELECT count(*)::int AS n FROM registrations r WHERE r.account_id = $1 AND ${LIVE}`,
+          [accountId],
+        )
+      : await this.ds.query(`SELECT count(*)::int AS n FROM registrations r WHERE ${LIVE}`);
+    return row.n as number;
+  }
+
+  /** Where the account's (or one user's) live bindings are held, to address flush commands. */
+  async flushTargets(accountId: string, username?: string): Promise<FlushTarget[]> {
+    return this.ds.query(
+      `SELECT DISTINCT r.origin, r.realm, r.username, r.fs_profile, r.fs_hostname
+         FROM registrations r
+        WHERE r.account_id = $1 AND ($2::text IS NULL OR r.username_key = lower($2)) AND ${LIVE}`,
+      [accountId, username ?? null],
+    );
+  }
+
+  /** Whether the account has ever had this SIP username (an extension was assigned). */
+  async hasUsername(accountId: string, username: string): Promise<boolean> {
+    const rows = await this.ds.query(
+      `SELECT 1 FROM extensions WHERE account_id = $1 AND username_key = lower($2) LIMIT 1`,
+      [accountId, username],
+    );
+    return rows.length > 0;
+  }
+}

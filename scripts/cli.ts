@@ -1,0 +1,85 @@
+// Administration: `npm run cli -- accounts:create --name NAME --realm REALM [--id ID]
+// [--parent ID] [--superadmin]` and `npm run cli -- api-keys:create --account ID`. Each prints
+// {"account_id", "api_key"} as JSON on its last line.
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '@app/config';
+import {
+  AccountError,
+  AccountStore,
+  createDataSource,
+  CredentialStore,
+  initializeDataSource,
+} from '@app/persistence';
+
+const USAGE = `usage:
+  npm run cli -- accounts:create --name NAME --realm REALM [--id ACCOUNT_ID] [--parent ACCOUNT_ID] [--superadmin]
+  npm run cli -- api-keys:create --account ACCOUNT_ID`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      name: { type: 'string' },
+      realm: { type: 'string' },
+      id: { type: 'string' },
+      parent: { type: 'string' },
+      superadmin: { type: 'boolean', default: false },
+      account: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (command !== 'accounts:create' && command !== 'api-keys:create')
+    throw new UsageError(`unknown command ${command ?? '(none)'}`);
+  if (command === 'accounts:create' && (!values.name || !values.realm))
+    throw new UsageError('accounts:create needs --name and --realm');
+  if (command === 'api-keys:create' && !values.account)
+    throw new UsageError('api-keys:create needs --account');
+
+  const config = loadConfig();
+  const ds = createDataSource(config.DATABASE_URL, 2, 'registrations-cli');
+  await initializeDataSource(ds, config.DATABASE_URL, (m) => console.error(m));
+  try {
+    const accounts = new AccountStore(ds);
+    const credentials = new CredentialStore(ds);
+    let accountId: string;
+    if (command === 'accounts:create') {
+      const account = await accounts.createOrAdopt({
+        id: (values.id ?? randomBytes(16).toString('hex')).toLowerCase(),
+        name: values.name!,
+        realm: values.realm!,
+        parentId: values.parent?.toLowerCase(),
+        isSuperadmin: values.superadmin,
+      });
+      accountId = account.id;
+      console.error(
+        `account ${account.id} (${account.name}, realm ${account.realm}${account.isSuperadmin ? ', super-admin' : ''})`,
+      );
+    } else {
+      accountId = values.account!.toLowerCase();
+      if (!(await accounts.get(accountId)))
+        throw new AccountError('invalid_id', `no account ${accountId}`);
+    }
+    const apiKey = await credentials.createApiKey(accountId);
+    console.log(JSON.stringify({ account_id: accountId, api_key: apiKey }));
+  } finally {
+    await ds.destroy();
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (e instanceof ConfigError || e instanceof AccountError) {
+    console.error(e.message);
+    process.exit(1);
+  }
+  console.error(`cli failed: ${(e as Error)?.stack ?? String(e)}`);
+  process.exit(1);
+});
