@@ -38,7 +38,7 @@ export function parseListQuery(
   const one = (name: string) => {
     const v = query[name];
     if (Array.isArray(v)) throw KazooError.validation(name, 'type', `${name} may be given once`);
-    return v === undefined ? undefined : String(v as string);
+    return v === undefined ? undefined : String(v);
   };
   const pageSize = one('page_size');
   if (pageSize !== undefined) {
