@@ -44,7 +44,7 @@ export type KazooItem = Partial<
 
 const gregorian = (d: unknown) =>
   Math.floor(new Date(d as string).getTime() / 1000) + GREGORIAN_OFFSET_S;
-const str = (v: unknown) => (v === null || v === undefined ? undefined : String(v));
+const str = (v: unknown) => (v === null || v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
 
 export function toKazooItem(r: LiveRow): KazooItem {
   const item: KazooItem = {

@@ -38,7 +38,7 @@ export function parseListQuery(
   const one = (name: string) => {
     const v = query[name];
     if (Array.isArray(v)) throw KazooError.validation(name, 'type', `${name} may be given once`);
-    return v === undefined ? undefined : String(v);
+    return v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v);
   };
   const pageSize = one('page_size');
   if (pageSize !== undefined) {
