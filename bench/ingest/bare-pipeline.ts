@@ -72,6 +72,8 @@ export interface BareResult {
   ms: number;
   /** CPU counters at the last ack, taken while our Postgres backend still exists. */
   cpuAfter: CpuSnapshot;
+  /** Our Postgres backend. */
+  pgPid: number;
   batches: number;
   statementMs: number;
 }
@@ -89,11 +91,15 @@ export async function runBare(
     application_name: 'registrations-bench-bare',
   });
   await db.connect();
+  const pgPid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
   const conn = await amqp.connect(amqpUrl);
   try {
     const ch = await conn.createChannel();
     await ch.prefetch(PREFETCH);
-    let buffer: amqp.ConsumeMessage[] = [];
+    // Messages are parsed and mapped as they arrive, i.e. while the previous batch's statement
+    // runs: the only JS work left between two statements is building the next one.
+    let msgs: amqp.ConsumeMessage[] = [];
+    let rows: BareRow[] = [];
     let busy = false;
     let timer: NodeJS.Timeout | undefined;
     let first = 0;
@@ -106,30 +112,37 @@ export async function runBare(
 
     const flush = async (): Promise<void> => {
       timer = undefined;
-      if (busy || buffer.length === 0) return;
+      if (busy || msgs.length === 0) return;
       busy = true;
-      const batch = buffer.length <= BATCH ? buffer : buffer.slice(0, BATCH);
-      buffer = buffer.length <= BATCH ? [] : buffer.slice(BATCH);
+      const n = Math.min(BATCH, msgs.length);
+      const last = msgs[n - 1];
+      const batchRows = rows.slice(0, n);
+      msgs = msgs.slice(n);
+      rows = rows.slice(n);
       // ON CONFLICT cannot touch a row twice in one statement: collapse a key's events, last wins.
       const byKey = new Map<string, BareRow>();
-      for (const m of batch) {
-        const r = toBareRow(m.fields.exchange, m.content);
+      for (const r of batchRows)
         byKey.set(`${r.realm_key}\u0000${r.username_key}\u0000${r.contact_uri}`, r);
-      }
       const t = performance.now();
       await db.query(query(variant, [...byKey.values()]));
       statementMs += performance.now() - t;
-      ch.ack(batch[batch.length - 1], true); // committed: ack the whole batch at once
+      ch.ack(last, true); // committed: ack the whole batch at once
       batches++;
-      acked += batch.length;
+      acked += n;
       busy = false;
       if (acked >= total)
-        finish({ ms: performance.now() - first, cpuAfter: cpuSnapshot(), batches, statementMs });
+        finish({
+          ms: performance.now() - first,
+          cpuAfter: cpuSnapshot(),
+          pgPid,
+          batches,
+          statementMs,
+        });
       else schedule();
     };
     const schedule = () => {
-      if (busy || buffer.length === 0) return;
-      if (buffer.length >= BATCH) {
+      if (busy || msgs.length === 0) return;
+      if (msgs.length >= BATCH) {
         if (timer) clearTimeout(timer);
         flush().catch(fail);
       } else timer ??= setTimeout(() => flush().catch(fail), LINGER_MS);
@@ -137,7 +150,8 @@ export async function runBare(
     await ch.consume(queue, (m) => {
       if (!m) return fail(new Error('consumer cancelled by the broker'));
       if (first === 0) first = performance.now();
-      buffer.push(m);
+      msgs.push(m);
+      rows.push(toBareRow(m.fields.exchange, m.content));
       schedule();
     });
     return await done;

@@ -1,7 +1,7 @@
 // Where the benchmark runs: its own database and vhost (never a deployment's), and the resets
 // that make every run start alike: empty tables, only this run's queues, 200k messages waiting.
 import type { ChannelModel } from 'amqplib';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { declareExchange, declareQueue } from '@app/messaging/amqp-topology';
 import { QueueSpec, topology } from '@app/messaging/topology';
 import { createDataSource } from '@app/persistence/data-source';
@@ -30,18 +30,26 @@ export const PRODUCT_QUEUES = [TOPOLOGY.kazooQueue, TOPOLOGY.freeswitchQueue];
 
 const log = { warn: (m: string) => console.warn(`warning: ${m}`) };
 
-/** Creates the database if missing and runs the product's migrations, as the apps do. */
-export async function prepareDatabase(): Promise<Pool> {
+/**
+ * Drops the bench database and creates it again through the product's own start-up path
+ * (create if missing, run every migration): each run starts from the same empty schema, whatever
+ * tables and indexes the product has grown meanwhile.
+ */
+export async function freshDatabase(log: (m: string) => void = () => undefined): Promise<Pool> {
+  const url = new URL(BENCH_DATABASE_URL);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  url.pathname = '/postgres';
+  const admin = new Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
   const ds = createDataSource(BENCH_DATABASE_URL, 1, 'registrations-bench');
-  await initializeDataSource(ds, BENCH_DATABASE_URL, (m) => console.log(m));
+  await initializeDataSource(ds, BENCH_DATABASE_URL, log);
   await ds.destroy();
   return new Pool({ connectionString: BENCH_DATABASE_URL, max: 2 });
-}
-
-export async function resetTables(pool: Pool): Promise<void> {
-  await pool.query(
-    'TRUNCATE registrations, registration_history, extensions, accounts RESTART IDENTITY CASCADE',
-  );
 }
 
 /**
@@ -100,4 +108,12 @@ export async function countBindings(
     rows: Number(rows[0].rows),
     history: Number(rows[0].history),
   };
+}
+
+/** Postgres backends serving the bench database (the consumer's), for the CPU report. */
+export async function benchBackends(pool: Pool): Promise<number[]> {
+  const { rows } = await pool.query(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
+  return rows.map((r: { pid: number }) => r.pid);
 }

@@ -11,13 +11,13 @@ import {
   BARE_QUEUE,
   BENCH_AMQP_URL,
   BENCH_DATABASE_URL,
+  benchBackends,
   countBindings,
   fillQueues,
-  prepareDatabase,
+  freshDatabase,
   PRODUCT_QUEUES,
   QUEUE_PREFIX,
   resetQueues,
-  resetTables,
 } from './bench-env';
 import { cpuReport, cpuSnapshot } from './proc-cpu';
 import { metricSum, runProduct } from './product-run';
@@ -42,7 +42,7 @@ const median = (xs: number[]) => {
 async function main(): Promise<void> {
   const started = performance.now();
   await ensureVhost(BENCH_AMQP_URL);
-  const pool = await prepareDatabase();
+  let pool = await freshDatabase((m) => console.log(m));
   const conn = await amqp.connect(BENCH_AMQP_URL);
   // Start 10 min ahead: no binding expires during the bench, so the app's sweeper (which the
   // bare pipeline lacks) has nothing to do in the later runs either.
@@ -63,9 +63,10 @@ async function main(): Promise<void> {
         .join(', '),
   );
 
-  /** Empty tables, only this pipeline's queues, the stream waiting in them, a fresh checkpoint. */
+  /** A fresh database, only this pipeline's queues, the stream waiting in them, a fresh checkpoint. */
   const setUp = async (pipeline: 'bare' | 'product', queues: string[]) => {
-    await resetTables(pool);
+    await pool.end();
+    pool = await freshDatabase();
     await resetQueues(conn, pipeline);
     const ms = await fillQueues(conn, stream, queues);
     await pool.query('CHECKPOINT');
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
       const pre = await setUp('bare', [BARE_QUEUE.name]);
       const cpu0 = cpuSnapshot();
       const r = await runBare(BENCH_AMQP_URL, BENCH_DATABASE_URL, BARE_QUEUE.name, EVENTS, variant);
-      const cpu = cpuReport(cpu0, r.cpuAfter, process.pid);
+      const cpu = cpuReport(cpu0, r.cpuAfter, process.pid, [r.pgPid]);
       const rate = (EVENTS / r.ms) * 1000;
       bare[variant].push(rate);
       const b = await countBindings(pool);
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
       );
     }
 
+    if (only === 'bare') continue;
     const pre = await setUp(
       'product',
       PRODUCT_QUEUES.map((q) => q.name),
@@ -111,6 +113,7 @@ async function main(): Promise<void> {
       conn,
       queues: PRODUCT_QUEUES.map((q) => q.name),
       timeoutMs: Number(process.env.BENCH_TIMEOUT_S ?? 240) * 1000,
+      backends: () => benchBackends(pool),
     });
     const rate = (EVENTS / p.ms) * 1000;
     ingest.push(rate);

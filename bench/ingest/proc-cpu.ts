@@ -39,12 +39,20 @@ export function cpuSeconds(
   return ticks / TICKS_PER_S;
 }
 
-/** node (a given pid), postgres and RabbitMQ CPU seconds of a run, for the report line. */
-export function cpuReport(before: CpuSnapshot, after: CpuSnapshot, nodePid: number): string {
+/**
+ * CPU seconds of a run: the consumer's node process, the Postgres backends serving it (other
+ * databases on this shared box are left out) and the whole RabbitMQ broker.
+ */
+export function cpuReport(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  nodePid: number,
+  pgPids: number[],
+): string {
   const s = (pick: (pid: number, comm: string) => boolean) =>
     cpuSeconds(before, after, pick).toFixed(1);
   return (
-    `CPU s: node ${s((pid) => pid === nodePid)}, postgres ${s((_, c) => c === 'postgres')}, ` +
-    `rabbitmq ${s((_, c) => c === 'beam.smp')}`
+    `CPU s: node ${s((pid) => pid === nodePid)}, postgres ${s((pid) => pgPids.includes(pid))}, ` +
+    `rabbitmq (all vhosts) ${s((_, c) => c === 'beam.smp')}`
   );
 }

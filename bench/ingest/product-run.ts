@@ -31,6 +31,8 @@ export interface ProductRun {
   conn: ChannelModel;
   queues: string[];
   timeoutMs: number;
+  /** The Postgres backends serving the app, asked at the end of the run. */
+  backends: () => Promise<number[]>;
 }
 
 export interface ProductResult {
@@ -95,7 +97,7 @@ export async function runProduct(o: ProductRun): Promise<ProductResult> {
       await sleep(50);
     }
     const ms = performance.now() - t0;
-    const cpu = cpuReport(cpu0, cpuSnapshot(), child.pid ?? -1);
+    const cpu = cpuReport(cpu0, cpuSnapshot(), child.pid ?? -1, await o.backends());
     while ((await ready()) > 0) {
       check();
       await sleep(50);

@@ -10,11 +10,18 @@
  * numbers from `ul.dump` over JSON-RPC/HTTP (POST /RPC on the SIP TCP port), which has no such cap.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as amqp from 'amqplib';
 
 export interface KamailioOptions {
@@ -95,7 +102,15 @@ export interface KamailioHandle {
   stop(): Promise<void>;
 }
 
-const TEMPLATE = join(__dirname, 'kamailio.cfg.tmpl');
+// Compiled into dist/test/kamailio/ (the benchmark imports this file), the template stays in
+// the source tree: next to this file, or test/kamailio/ of the repository (from dist/, or the
+// current directory).
+const TEMPLATE =
+  [
+    join(__dirname, 'kamailio.cfg.tmpl'),
+    resolve(__dirname, '../../../test/kamailio/kamailio.cfg.tmpl'),
+    resolve('test/kamailio/kamailio.cfg.tmpl'),
+  ].find((f) => existsSync(f)) ?? join(__dirname, 'kamailio.cfg.tmpl');
 const KAMAILIO_BIN = process.env.KAMAILIO_BIN ?? 'kamailio';
 
 /** Replace every {{NAME}}; fail loudly on a placeholder without a value. */

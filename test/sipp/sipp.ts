@@ -8,9 +8,9 @@
  * number == line number keeps each phone's Call-ID) and the others are marked skip (field6=1).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Phone, phonesCsv, readPhonesCsv } from './make-phones';
 
 export interface SippOptions {
@@ -37,6 +37,11 @@ export interface SippOptions {
   workDir?: string;
   /** Extra sipp arguments. */
   extraArgs?: string[];
+  /**
+   * Record every response time (-trace_rtt -rtt_freq 1) to know when the last 200 OK arrived
+   * (`lastResponseAt`). Costs one line per phone in the work dir.
+   */
+  traceRtt?: boolean;
 }
 
 export interface SippResult {
@@ -51,13 +56,24 @@ export interface SippResult {
   /** Messages sipp could not match to a call (should be 0). */
   outOfCall: number;
   durationMs: number;
+  /** Epoch ms: sipp started (from its statistics file, else when spawned) and exited. */
+  startedAt: number;
+  endedAt: number;
+  /** Epoch ms the last 200 OK arrived (with `traceRtt`; sipp's own clock, ms resolution). */
+  lastResponseAt?: number;
   statFile: string;
   errorFile: string;
   /** Last lines of the error file when there were failures. */
   errors: string;
 }
 
-export const SCENARIO_DIR = __dirname;
+// Compiled into dist/test/sipp/ (the benchmark imports this file), the scenarios stay in the
+// source tree: next to this file, or test/sipp/ of the repository (from dist/, or the current
+// directory).
+export const SCENARIO_DIR =
+  [__dirname, resolve(__dirname, '../../../test/sipp'), resolve('test/sipp')].find((d) =>
+    existsSync(join(d, 'register.xml')),
+  ) ?? __dirname;
 const SIPP_BIN = process.env.SIPP_BIN ?? 'sipp';
 
 /** -cid_str reproducing every phone's Call-ID from its line number; throws if impossible. */
@@ -80,7 +96,7 @@ export async function runSipp(opts: SippOptions): Promise<SippResult> {
   if (phones.length === 0) throw new Error('no phones');
   const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'sipp-'));
   const scenario = /\.xml$/.test(opts.scenario)
-    ? opts.scenario
+    ? resolve(opts.scenario)
     : join(SCENARIO_DIR, `${opts.scenario}.xml`);
   if (!existsSync(scenario)) throw new Error(`no scenario ${scenario}`);
 
@@ -119,13 +135,17 @@ export async function runSipp(opts: SippOptions): Promise<SippResult> {
     '-nostdin',
     '-trace_err', '-error_file', errorFile,
     '-trace_stat', '-stf', statFile, '-fd', '1',
+    ...(opts.traceRtt ? ['-trace_rtt', '-rtt_freq', '1'] : []),
     ...(opts.extraArgs ?? []),
   ];
 
   const started = Date.now();
+  let pid = 0;
   const exitCode = await new Promise<number>((resolve, reject) => {
     // sipp redraws its screen on stdout; nobody reads it, so drop it.
-    const child = spawn(SIPP_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // cwd: sipp writes its -trace_rtt file into the current directory.
+    const child = spawn(SIPP_BIN, args, { cwd: workDir, stdio: ['ignore', 'ignore', 'pipe'] });
+    pid = child.pid ?? 0;
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('error', reject);
@@ -134,9 +154,24 @@ export async function runSipp(opts: SippOptions): Promise<SippResult> {
       else resolve(code);
     });
   });
-  const durationMs = Date.now() - started;
+  const endedAt = Date.now();
+  const durationMs = endedAt - started;
 
   const stat = lastStats(statFile);
+  const startedAt = stat.startTimeMs ?? started;
+  let lastResponseAt: number | undefined;
+  if (opts.traceRtt) {
+    // "<scenario>_<pid>_rtt.csv": Date_ms;response_time_ms;rtd_no, Date_ms from sipp's start.
+    const rtt = readdirSync(workDir).find((f) => f.endsWith(`_${pid}_rtt.csv`));
+    if (rtt) {
+      let last = -1;
+      for (const line of readFileSync(join(workDir, rtt), 'utf8').split('\n').slice(1)) {
+        const ms = Number(line.split(';')[0]);
+        if (line && ms > last) last = ms;
+      }
+      if (last >= 0) lastResponseAt = Math.round(startedAt + last);
+    }
+  }
   const errors = existsSync(errorFile)
     ? readFileSync(errorFile, 'utf8').split('\n').slice(-40).join('\n')
     : '';
@@ -148,22 +183,30 @@ export async function runSipp(opts: SippOptions): Promise<SippResult> {
     retransmissions: stat['Retransmissions(C)'] ?? 0,
     outOfCall: stat['OutOfCallMsgs(C)'] ?? 0,
     durationMs,
+    startedAt,
+    endedAt,
+    lastResponseAt,
     statFile,
     errorFile,
     errors,
   };
 }
 
-/** Cumulative counters of the last line of sipp's -trace_stat file. */
-function lastStats(file: string): Record<string, number> {
+/**
+ * Cumulative counters of the last line of sipp's -trace_stat file, and `startTimeMs` (epoch ms)
+ * from its StartTime column ("date<TAB>time<TAB>epoch seconds").
+ */
+function lastStats(file: string): Record<string, number> & { startTimeMs?: number } {
   if (!existsSync(file)) return {};
   const lines = readFileSync(file, 'utf8').trim().split('\n');
   const head = lines[0].split(';');
   const last = lines[lines.length - 1].split(';');
-  const out: Record<string, number> = {};
+  const out: Record<string, number> & { startTimeMs?: number } = {};
   head.forEach((h, i) => {
     const n = Number(last[i]);
     if (h && !Number.isNaN(n)) out[h] = n;
   });
+  const start = Number(last[head.indexOf('StartTime')]?.split('\t')[2]);
+  if (start > 0) out.startTimeMs = Math.round(start * 1000);
   return out;
 }

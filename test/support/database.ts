@@ -8,7 +8,7 @@ export function testPool(): Pool {
 
 export async function resetDatabase(pool: Pool): Promise<void> {
   await pool.query(
-    'TRUNCATE registrations, registration_history, extensions, accounts RESTART IDENTITY CASCADE',
+    'TRUNCATE registrations, registration_history, extensions, accounts, registration_changes RESTART IDENTITY CASCADE',
   );
 }
 

@@ -21,14 +21,16 @@ export async function startIngest(
   const broker = await TestBroker.open();
   await broker.purge();
   const ingest = await createIngestApp(testConfig(overrides), { port: 0 });
-  return {
+  const harness: Harness = {
     ingest,
     broker,
     pool,
     async stop() {
-      await ingest.app.close();
+      // harness.ingest, not the first app: a test may have replaced it (restart scenarios).
+      await harness.ingest.app.close();
       await broker.close();
       await pool.end();
     },
   };
+  return harness;
 }

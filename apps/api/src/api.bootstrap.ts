@@ -13,12 +13,29 @@ export async function createApiApp(config: AppConfig, opts: { port?: number } = 
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID().replace(/-/g, ''),
     trustProxy: true,
+    ignoreTrailingSlash: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
+  // Browser clients (Monster UI) live on other origins and send X-Auth-Token: answer preflights.
+  app.enableCors({
+    origin:
+      config.CORS_ORIGINS === '*' ? true : config.CORS_ORIGINS.split(',').map((o) => o.trim()),
+    methods: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: [
+      'X-Auth-Token',
+      'Authorization',
+      'Content-Type',
+      'Accept',
+      'X-Request-ID',
+      'Last-Event-ID',
+    ],
+    exposedHeaders: ['X-Request-ID', 'X-Next-Start-Key'],
+    maxAge: 600,
+  });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onSend', async (req, reply) => {
     void reply.header('x-request-id', req.id);

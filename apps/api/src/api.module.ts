@@ -5,12 +5,19 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { PersistenceModule } from '@app/persistence';
 import { loggerModule, MetricsService } from '@app/observability';
 import { AuthService } from './auth/auth.service';
+import { ChangesController, ChangeSchemaController } from './changes/changes.controller';
+import { ExtensionRegistrationsController } from './extensions/extension-registrations.controller';
+import { ExtensionRegistrationsService } from './extensions/extension-registrations.service';
 import { CommandPublisher } from './flush/command-publisher';
 import { FlushRegistrationsService } from './flush/flush-registrations.service';
 import { HealthController } from './health/health.controller';
+import { RegistrationHistoryController } from './history/registration-history.controller';
 import { ApiAuthController } from './kazoo/api-auth.controller';
 import { KazooExceptionFilter } from './kazoo/kazoo-exception.filter';
 import { KazooRegistrationsController } from './kazoo/registrations.controller';
+import { AccountScopeService } from './sipxcom/account-scope.service';
+import { SipxcomRegistrationsController } from './sipxcom/sipxcom-registrations.controller';
+import { SipxcomRegistrationsService } from './sipxcom/sipxcom-registrations.service';
 
 @Module({})
 export class ApiModule {
@@ -22,12 +29,24 @@ export class ApiModule {
         loggerModule(config.LOG_LEVEL, 'api'),
         PersistenceModule.forRoot('registrations-api'),
       ],
-      controllers: [HealthController, ApiAuthController, KazooRegistrationsController],
+      controllers: [
+        HealthController,
+        ApiAuthController,
+        KazooRegistrationsController,
+        ChangesController,
+        ChangeSchemaController,
+        RegistrationHistoryController,
+        SipxcomRegistrationsController,
+        ExtensionRegistrationsController,
+      ],
       providers: [
         MetricsService,
         AuthService,
         CommandPublisher,
         FlushRegistrationsService,
+        AccountScopeService,
+        SipxcomRegistrationsService,
+        ExtensionRegistrationsService,
         { provide: APP_FILTER, useClass: KazooExceptionFilter },
       ],
     };

@@ -60,6 +60,8 @@ export class ExpirySweeperService implements OnApplicationBootstrap, OnModuleDes
       );
       if (pruned.tombstones || pruned.history)
         this.logger.log(`pruned ${pruned.tombstones} tombstones, ${pruned.history} history rows`);
+      const changes = await this.store.pruneChanges(this.config.CHANGE_RETENTION_DAYS);
+      if (changes) this.logger.log(`pruned ${changes} change-feed rows past retention`);
     }
     if (now - this.lastGauge > GAUGE_EVERY_MS) {
       this.lastGauge = now;

@@ -4,6 +4,7 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { PersistenceModule } from '@app/persistence';
 import { loggerModule, MetricsService } from '@app/observability';
 import { AmqpTransport } from '@app/messaging';
+import { ChangeRelayService } from './change-relay.service';
 import { ExpirySweeperService } from './expiry-sweeper.service';
 import { HealthController, INGEST_TRANSPORT } from './health.controller';
 import { IngestService } from './ingest.service';
@@ -27,6 +28,7 @@ export class IngestModule {
       providers: [
         IngestService,
         ExpirySweeperService,
+        ChangeRelayService,
         { provide: MetricsService, useValue: metrics },
         { provide: INGEST_TRANSPORT, useValue: transport },
       ],

@@ -40,6 +40,17 @@ export const configSchema = z.object({
   TOMBSTONE_RETENTION_HOURS: int(1, 24 * 365).default(24),
   HISTORY_RETENTION_DAYS: int(1, 3650).default(30),
   DB_POOL_SIZE: int(1, 100).default(5),
+  /** The change feed (outbox → exchange registrations.changes and SSE); refreshes are optional. */
+  CHANGE_FEED_ENABLED: bool.default(true),
+  CHANGE_FEED_REFRESHES: bool.default(false),
+  /** Also publish Kazoo notifications.sip.register / deregister on exchange `notifications`. */
+  KAZOO_NOTIFICATIONS: bool.default(false),
+  CHANGE_RETENTION_DAYS: int(1, 365).default(7),
+  /** Run the outbox relay in this ingest instance (only one relays at a time anyway). */
+  CHANGE_RELAY_ENABLED: bool.default(true),
+  SSE_HEARTBEAT_MS: int(1000, 300000).default(15000),
+  /** Origins allowed to call the API from a browser: "*" (any) or a comma-separated list. */
+  CORS_ORIGINS: z.string().min(1).default('*'),
   /** Lifetime of tokens from PUT /v2/api_auth. */
   AUTH_TOKEN_TTL_S: int(60, 30 * 24 * 3600).default(3600),
   /** FreeSWITCH command routing key per switch: "fs1=key1,fs2=key2"; others use the default. */

@@ -7,3 +7,4 @@ export * from './amqp-topology';
 export * from './amqp.transport';
 export * from './publisher';
 export * from './proxy-commands';
+export * from './change-event.schema';

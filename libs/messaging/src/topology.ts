@@ -38,6 +38,14 @@ export function topology(opts: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS) {
   };
   const tapEvents: ExchangeSpec = { name: 'TAP.Events', type: 'topic', durable: true };
   const tapCommands: ExchangeSpec = { name: 'TAP.Commands', type: 'topic', durable: true };
+  /** The change feed: `<change>.<account_id>.<encoded realm>.<encoded username>`. */
+  const changes: ExchangeSpec = { name: 'registrations.changes', type: 'topic', durable: true };
+  /** Kazoo's notifications (optional): notifications.sip.register / deregister. */
+  const notifications: ExchangeSpec = {
+    name: 'notifications',
+    type: 'topic',
+    durable: opts.kazooExchangeDurable,
+  };
   /** Kazoo's exchange for switch commands (check-sync NOTIFY). */
   const switchExchange: ExchangeSpec = {
     name: 'switch',
@@ -73,6 +81,8 @@ export function topology(opts: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS) {
     tapEvents,
     tapCommands,
     switchExchange,
+    changes,
+    notifications,
     deadLetter,
     kazooQueue,
     freeswitchQueue,
@@ -87,6 +97,8 @@ export const keys = {
   regSuccess: (realm: string, username: string) =>
     `registration.success.${encodeSegment(realm)}.${encodeSegment(username)}`,
   regFlush: (realm: string) => `registration.flush.${encodeSegment(realm)}`,
+  change: (change: string, accountId: string | null, realm: string, username: string) =>
+    `${change}.${accountId ?? 'unassigned'}.${encodeSegment(realm)}.${encodeSegment(username)}`,
   freeswitchEvent: (hostname: string, subclass: string, uniqueId = '') =>
     [
       'FreeSWITCH',

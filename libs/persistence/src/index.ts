@@ -12,3 +12,6 @@ export * from './persistence.module';
 export * from './account.store';
 export * from './credential.store';
 export * from './registration.queries';
+export * from './change-outbox';
+export * from './change.queries';
+export * from './dialect.queries';

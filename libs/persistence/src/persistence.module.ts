@@ -16,6 +16,8 @@ import { RegistrationStore } from './registration.store';
 import { AccountStore } from './account.store';
 import { CredentialStore } from './credential.store';
 import { RegistrationQueries } from './registration.queries';
+import { ChangeQueries } from './change.queries';
+import { DialectQueries } from './dialect.queries';
 
 @Global()
 @Module({})
@@ -40,8 +42,18 @@ export class PersistenceModule implements OnApplicationShutdown {
         AccountStore,
         CredentialStore,
         RegistrationQueries,
+        ChangeQueries,
+        DialectQueries,
       ],
-      exports: [DataSource, RegistrationStore, AccountStore, CredentialStore, RegistrationQueries],
+      exports: [
+        DataSource,
+        RegistrationStore,
+        AccountStore,
+        CredentialStore,
+        RegistrationQueries,
+        ChangeQueries,
+        DialectQueries,
+      ],
     };
   }
 

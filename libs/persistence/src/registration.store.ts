@@ -1,8 +1,10 @@
 // The registration store: the only code that writes bindings. One transaction per batch:
 // read the touched rows (locked), let the domain plan the batch, write the plan with one
 // multi-row statement (bindings, history, extensions), commit.
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
 import { DataSource, QueryRunner } from 'typeorm';
+import { ChangeFeedOptions, recordChanges } from './change-outbox';
 import {
   AccountUpsert,
   Binding,
@@ -49,7 +51,17 @@ export class RegistrationStore {
   /** Accounts as last written, so that unchanged ones cost no write per batch. */
   private readonly accountsSeen = new Map<string, string>();
 
-  constructor(private readonly ds: DataSource) {}
+  private readonly changeFeed: ChangeFeedOptions;
+
+  constructor(
+    private readonly ds: DataSource,
+    @Optional() @Inject(APP_CONFIG) config?: AppConfig,
+  ) {
+    this.changeFeed = {
+      enabled: config?.CHANGE_FEED_ENABLED ?? true,
+      refreshes: config?.CHANGE_FEED_REFRESHES ?? false,
+    };
+  }
 
   async applyBatch(events: readonly RegistrationEvent[]): Promise<BatchResult> {
     if (events.length === 0)
@@ -131,6 +143,7 @@ export class RegistrationStore {
             `${ch.binding.realmKey}\u0000${ch.binding.usernameKey}\u0000${ch.binding.contactUri}`,
           );
         }
+        await recordChanges(q, plan.changes, this.changeFeed);
       }
       return {
         written: plan.bindings.length,
@@ -167,8 +180,8 @@ export class RegistrationStore {
     if (selector.username !== undefined) add('username_key = ?', selector.username.toLowerCase());
     if (selector.ids !== undefined) add('id = ANY(?::bigint[])', selector.ids);
     if (where.length === 1) throw new Error('endBindings needs a selector');
-    const rows: Record<string, unknown>[] = await this.inTransaction((q) =>
-      q.query(
+    return this.inTransaction(async (q) => {
+      const rows: Record<string, unknown>[] = await q.query(
         `WITH ended AS (
            UPDATE registrations SET ended_at = to_timestamp($1 / 1e6), end_reason = $2, expires = 0,
                   event_us = GREATEST(event_us, $3::bigint)
@@ -177,9 +190,15 @@ export class RegistrationStore {
          ), history AS (${INSERT_HISTORY_FROM('ended')})
          SELECT ${domainSelect('ended')} FROM ended`,
         params,
-      ),
-    );
-    return rows.map(fromRow);
+      );
+      const ended = rows.map(fromRow);
+      await recordChanges(
+        q,
+        ended.map((b) => ({ change: reason, occurredUs: atUs, binding: b })),
+        this.changeFeed,
+      );
+      return ended;
+    });
   }
 
   /** Ends bindings past their expiry (reason expired). Only one instance sweeps at a time. */
@@ -198,7 +217,17 @@ export class RegistrationStore {
          SELECT ${domainSelect('ended')} FROM ended`,
         [limit],
       );
-      return rows.map(fromRow);
+      const ended = rows.map(fromRow);
+      await recordChanges(
+        q,
+        ended.map((b) => ({
+          change: 'expired' as const,
+          occurredUs: b.endedUs ?? b.expiresUs,
+          binding: b,
+        })),
+        this.changeFeed,
+      );
+      return ended;
     });
   }
 
@@ -216,6 +245,23 @@ export class RegistrationStore {
       [historyDays],
     );
     return { tombstones: Number(t[1] ?? 0), history: Number(h[1] ?? 0) };
+  }
+
+  /** Drops published changes older than the retention and remembers how far it dropped. */
+  async pruneChanges(retentionDays: number): Promise<number> {
+    const [row] = await this.ds.query(
+      `WITH gone AS (
+         DELETE FROM registration_changes
+          WHERE recorded_at < now() - make_interval(days => $1) AND published_at IS NOT NULL
+          RETURNING seq
+       ), horizon AS (
+         UPDATE registration_changes_horizon SET pruned_through = GREATEST(pruned_through, (SELECT max(seq) FROM gone))
+          WHERE EXISTS (SELECT 1 FROM gone)
+       )
+       SELECT count(*)::int AS n FROM gone`,
+      [retentionDays],
+    );
+    return row.n as number;
   }
 
   async countLive(): Promise<{ assigned: number; unassigned: number }> {

@@ -7,3 +7,4 @@ export * from './freeswitch-event.parser';
 export * from './sip-contact';
 export * from './mac';
 export * from './time';
+export * from './kazoo-item';

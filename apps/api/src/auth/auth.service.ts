@@ -26,6 +26,15 @@ export function authTokenOf(req: FastifyRequest): string | undefined {
   return typeof q === 'string' && q ? q : undefined;
 }
 
+/** The API key of an HTTP Basic authorization: its password (sipXcom administrators' Basic auth). */
+export function basicApiKeyOf(req: FastifyRequest): string | undefined {
+  const auth = req.headers.authorization;
+  if (!auth || !/^basic\s/i.test(auth)) return undefined;
+  const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decoded.slice(colon + 1) || undefined;
+}
+
 class TtlCache<V> {
   private readonly map = new Map<string, { value: V; until: number }>();
   get(key: string): V | undefined {
@@ -43,6 +52,7 @@ class TtlCache<V> {
 export class AuthService {
   private readonly tokens = new TtlCache<{ accountId: string; expiresAt: number } | null>();
   private readonly accounts = new TtlCache<{ account: Account; ancestors: string[] } | null>();
+  private readonly apiKeys = new TtlCache<string | null>();
 
   constructor(
     private readonly credentials: CredentialStore,
@@ -58,6 +68,35 @@ export class AuthService {
   async authenticate(req: FastifyRequest): Promise<Principal> {
     const token = authTokenOf(req);
     if (!token) throw KazooError.invalidCredentials();
+    return this.principalOfToken(token);
+  }
+
+  /** sipXcom: HTTP Basic with an API key as password, or X-Auth-Token; else 401. */
+  async authenticateBasicOrToken(req: FastifyRequest): Promise<Principal> {
+    if (/^basic\s/i.test(req.headers.authorization ?? '')) {
+      const apiKey = basicApiKeyOf(req);
+      let accountId = apiKey === undefined ? null : this.apiKeys.get(apiKey);
+      if (apiKey !== undefined && accountId === undefined) {
+        accountId = (await this.credentials.resolveApiKey(apiKey)) ?? null;
+        this.apiKeys.set(apiKey, accountId);
+      }
+      const own = accountId ? await this.account(accountId) : undefined;
+      if (!accountId || !own) throw KazooError.invalidCredentials();
+      return { accountId, isSuperadmin: own.account.isSuperadmin, token: '' };
+    }
+    const token = req.headers['x-auth-token'];
+    if (typeof token !== 'string' || !token) throw KazooError.invalidCredentials();
+    return this.principalOfToken(token);
+  }
+
+  /** Hosted PBX: `Authorization: Bearer <token>` only; else 401. */
+  async authenticateBearer(req: FastifyRequest): Promise<Principal> {
+    const token = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (!token) throw KazooError.invalidCredentials();
+    return this.principalOfToken(token);
+  }
+
+  private async principalOfToken(token: string): Promise<Principal> {
     let grant = this.tokens.get(token);
     if (grant === undefined) {
       const found = await this.credentials.resolveToken(token);

@@ -6,7 +6,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { checkSync, freeswitchFlush, OutboundCommand, regFlush } from '@app/messaging';
-import { Account, FlushTarget, RegistrationQueries, RegistrationStore } from '@app/persistence';
+import {
+  Account,
+  DialectQueries,
+  FlushTarget,
+  RegistrationQueries,
+  RegistrationStore,
+} from '@app/persistence';
 import { CommandPublisher } from './command-publisher';
 
 export class FlushError extends Error {
@@ -26,6 +32,22 @@ export interface FlushRequest {
   checkSync?: boolean;
 }
 
+/**
+ * Selected live bindings, by id, that the caller was allowed to see (the sipXcom and hosted-PBX
+ * filters). Proxies drop whole AORs, so the other live bindings of those AORs end too.
+ */
+export interface FlushBindingsRequest {
+  ids: readonly number[];
+  checkSync?: boolean;
+}
+
+export interface FlushResult {
+  flushed: number;
+  commands: number;
+  /** Ids of the bindings ended. */
+  ids: number[];
+}
+
 @Injectable()
 export class FlushRegistrationsService {
   private readonly logger = new Logger(FlushRegistrationsService.name);
@@ -35,6 +57,7 @@ export class FlushRegistrationsService {
     private readonly queries: RegistrationQueries,
     private readonly store: RegistrationStore,
     private readonly publisher: CommandPublisher,
+    private readonly dialectQueries: DialectQueries,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.fsKeys = new Map(
@@ -44,7 +67,8 @@ export class FlushRegistrationsService {
     );
   }
 
-  async flush(req: FlushRequest): Promise<{ flushed: number; commands: number }> {
+  async flush(req: FlushRequest | FlushBindingsRequest): Promise<FlushResult> {
+    if ('ids' in req) return this.flushBindings(req);
     const targets = await this.queries.flushTargets(req.account.id, req.username);
     if (
       req.username !== undefined &&
@@ -57,6 +81,32 @@ export class FlushRegistrationsService {
       );
     }
     const commands = this.commandsFor(req, targets);
+    await this.publish(commands);
+    const ended = await this.store.endBindings(
+      { accountId: req.account.id, username: req.username },
+      'flushed',
+    );
+    this.logger.log(
+      `flushed ${req.username ?? 'all'} of account ${req.account.id}: ${commands.length} commands, ${ended.length} bindings ended`,
+    );
+    return { flushed: ended.length, commands: commands.length, ids: idsOf(ended) };
+  }
+
+  private async flushBindings(req: FlushBindingsRequest): Promise<FlushResult> {
+    const targets = await this.dialectQueries.flushTargetsOfBindings(req.ids);
+    const commands = this.commandsFor(req, targets);
+    await this.publish(commands);
+    const ended =
+      targets.length === 0
+        ? []
+        : await this.store.endBindings({ ids: targets.map((t) => t.id) }, 'flushed');
+    this.logger.log(
+      `flushed ${req.ids.length} selected bindings: ${commands.length} commands, ${ended.length} bindings ended`,
+    );
+    return { flushed: ended.length, commands: commands.length, ids: idsOf(ended) };
+  }
+
+  private async publish(commands: OutboundCommand[]): Promise<void> {
     try {
       await this.publisher.publishAll(commands);
     } catch (e) {
@@ -65,36 +115,35 @@ export class FlushRegistrationsService {
         `the message bus did not confirm the flush commands: ${(e as Error).message}`,
       );
     }
-    const ended = await this.store.endBindings(
-      { accountId: req.account.id, username: req.username },
-      'flushed',
-    );
-    this.logger.log(
-      `flushed ${req.username ?? 'all'} of account ${req.account.id}: ${commands.length} commands, ${ended.length} bindings ended`,
-    );
-    return { flushed: ended.length, commands: commands.length };
   }
 
-  private commandsFor(req: FlushRequest, targets: FlushTarget[]): OutboundCommand[] {
+  private commandsFor(
+    req: FlushRequest | FlushBindingsRequest,
+    targets: FlushTarget[],
+  ): OutboundCommand[] {
     const commands: OutboundCommand[] = [];
+    const account = 'ids' in req ? undefined : req.account;
+    const username = 'ids' in req ? undefined : req.username;
+    // Per user for one username or selected bindings, else per realm.
+    const perUser = account === undefined || username !== undefined;
     // Kamailio matches the realm exactly, so the realm is sent as the phones registered it.
     const kazoo = new Map<string, { realm: string; username?: string }>();
     for (const t of targets) {
       if (t.origin === 'kazoo')
-        kazoo.set(t.realm.toLowerCase(), {
+        kazoo.set(`${t.realm.toLowerCase()}\u0000${perUser ? t.username.toLowerCase() : ''}`, {
           realm: t.realm,
-          username: req.username === undefined ? undefined : t.username,
+          username: perUser ? t.username : undefined,
         });
     }
     // Kamailio may hold bindings we never saw (registered before this service ran): address the
     // account's realm too when flushing the whole account, or when we know of no binding at all.
-    const accountRealm = req.account.realm;
+    const accountRealm = account?.realm;
     if (
       accountRealm &&
-      !kazoo.has(accountRealm.toLowerCase()) &&
-      (req.username === undefined || targets.length === 0)
+      ![...kazoo.values()].some((k) => k.realm.toLowerCase() === accountRealm.toLowerCase()) &&
+      (username === undefined || targets.length === 0)
     ) {
-      kazoo.set(accountRealm.toLowerCase(), { realm: accountRealm, username: req.username });
+      kazoo.set(accountRealm.toLowerCase(), { realm: accountRealm, username });
     }
     for (const { realm, username } of kazoo.values()) {
       commands.push(regFlush(realm, username));
@@ -112,4 +161,8 @@ export class FlushRegistrationsService {
     }
     return commands;
   }
+}
+
+function idsOf(bindings: { id?: number }[]): number[] {
+  return bindings.flatMap((b) => (b.id === undefined ? [] : [b.id]));
 }

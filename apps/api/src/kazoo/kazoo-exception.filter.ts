@@ -19,6 +19,7 @@ export class KazooExceptionFilter implements ExceptionFilter {
     let data: unknown = { message: 'internal error' };
     if (exception instanceof KazooError) {
       ({ status, code, data } = exception);
+      if (status === 405) void reply.header('allow', (allowedMethods(req.url) ?? []).join(', '));
     } else if (exception instanceof HttpException) {
       status = exception.getStatus();
       const allowed = status === 404 ? allowedMethods(req.url) : undefined;

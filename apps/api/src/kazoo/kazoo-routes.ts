@@ -3,6 +3,8 @@ export const KAZOO_ROUTES: { path: RegExp; methods: string[] }[] = [
   { path: /^\/v2\/api_auth\/?$/, methods: ['PUT'] },
   { path: /^\/v2\/accounts\/[^/]+\/registrations\/?$/, methods: ['GET', 'DELETE'] },
   { path: /^\/v2\/accounts\/[^/]+\/registrations\/count\/?$/, methods: ['GET'] },
+  { path: /^\/v2\/accounts\/[^/]+\/registrations\/changes\/?$/, methods: ['GET'] },
+  { path: /^\/v2\/accounts\/[^/]+\/registrations\/history\/?$/, methods: ['GET'] },
   { path: /^\/v2\/accounts\/[^/]+\/registrations\/[^/]+\/?$/, methods: ['DELETE'] },
   { path: /^\/v2\/registrations\/count\/?$/, methods: ['GET'] },
 ];

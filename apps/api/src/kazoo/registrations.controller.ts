@@ -7,7 +7,7 @@ import { stringify } from 'csv-stringify/sync';
 import { AuthService } from '../auth/auth.service';
 import { FlushError, FlushRegistrationsService } from '../flush/flush-registrations.service';
 import { envelope, KazooError } from './kazoo-envelope';
-import { KAZOO_ITEM_KEYS, toKazooItem } from './kazoo-registration.presenter';
+import { KAZOO_ITEM_KEYS, rowToKazooItem } from './kazoo-registration.presenter';
 import { encodeStartKey, parseListQuery } from './list-query';
 import { RegistrationQueries } from '@app/persistence';
 
@@ -54,11 +54,15 @@ export class KazooRegistrationsController {
     });
     const more = q.pageSize !== undefined && rows.length > q.pageSize;
     const page = more ? rows.slice(0, q.pageSize) : rows;
-    const items = page.map(toKazooItem);
+    const items = page.map(rowToKazooItem);
     if (wantsCsv(req)) {
       void reply.header('content-type', 'text/csv; charset=utf-8');
       if (more) void reply.header('x-next-start-key', encodeStartKey(page[page.length - 1]));
-      return stringify(items, { header: true, columns: [...KAZOO_ITEM_KEYS] });
+      return stringify(items, {
+        header: true,
+        columns: [...KAZOO_ITEM_KEYS],
+        cast: { boolean: (v) => String(v) },
+      });
     }
     const extra: Record<string, unknown> = { page_size: items.length };
     if (more) extra.next_start_key = encodeStartKey(page[page.length - 1]);
@@ -95,6 +99,8 @@ export class KazooRegistrationsController {
     @Param('username') username: string,
     @Query('check_sync') checkSyncParam?: string,
   ) {
+    // Sub-resources of …/registrations are not usernames: DELETE on them is not allowed.
+    if (RESERVED.has(username)) throw KazooError.invalidMethod();
     const principal = await this.auth.authenticate(req);
     const account = await this.auth.authorize(principal, accountId);
     if (checkSyncParam !== undefined && !['true', 'false'].includes(checkSyncParam)) {
@@ -127,6 +133,8 @@ export class KazooRegistrationsController {
     }
   }
 }
+
+const RESERVED = new Set(['count', 'changes', 'history']);
 
 function wantsCsv(req: FastifyRequest): boolean {
   return /\btext\/csv\b/.test(req.headers.accept ?? '');

@@ -1,5 +1,12 @@
 import { InitialSchema1795400000000 } from './1795400000000-initial-schema';
 import { Credentials1795500000000 } from './1795500000000-credentials';
+import { ChangeOutbox1795600000000 } from './1795600000000-change-outbox';
+import { DialectIndexes1795700000000 } from './1795700000000-dialect-indexes';
 
 /** Every migration, oldest first. */
-export const MIGRATIONS = [InitialSchema1795400000000, Credentials1795500000000];
+export const MIGRATIONS = [
+  InitialSchema1795400000000,
+  Credentials1795500000000,
+  ChangeOutbox1795600000000,
+  DialectIndexes1795700000000,
+];

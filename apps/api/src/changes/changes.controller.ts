@@ -1,0 +1,131 @@
+// GET /v2/accounts/{ACCOUNT_ID}/registrations/changes — the change feed as Server-Sent Events.
+// Without a position: a snapshot of the live bindings (events without id), then
+// `snapshot-complete` carrying the seq the snapshot corresponds to, then every change as it
+// happens, each with its seq as `id`. With Last-Event-ID or ?since=<seq>: no snapshot, exactly
+// the changes after that position. The token may come as X-Auth-Token or ?auth_token= (a
+// browser's EventSource cannot send headers).
+import { Controller, Get, Headers, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { ChangeQueries } from '@app/persistence';
+import { CHANGE_EVENT_SCHEMA } from '@app/messaging';
+import { AuthService } from '../auth/auth.service';
+import { KazooError } from '../kazoo/kazoo-envelope';
+import { rowToKazooItem } from '../kazoo/kazoo-registration.presenter';
+
+const POLL_MS = 200;
+
+@ApiTags('change feed')
+@Controller('v2/accounts/:accountId/registrations/changes')
+export class ChangesController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly changes: ChangeQueries,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    summary:
+      'Registration changes as Server-Sent Events (snapshot, then live; resumable by Last-Event-ID)',
+  })
+  @ApiQuery({
+    name: 'since',
+    required: false,
+    description: 'resume after this seq (like Last-Event-ID)',
+  })
+  @ApiQuery({
+    name: 'auth_token',
+    required: false,
+    description: 'the token, for EventSource clients',
+  })
+  async stream(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Param('accountId') accountId: string,
+    @Headers('last-event-id') lastEventId?: string,
+    @Query('since') since?: string,
+  ): Promise<void> {
+    const principal = await this.auth.authenticate(req);
+    await this.auth.authorize(principal, accountId);
+    const positionText = lastEventId ?? since;
+    let position: number | undefined;
+    if (positionText !== undefined) {
+      if (!/^\d+$/.test(positionText))
+        throw KazooError.validation(
+          'since',
+          'type',
+          'the position must be a seq (a non-negative integer)',
+        );
+      position = Number(positionText);
+      if (position < (await this.changes.horizon())) {
+        throw new KazooError(410, 'position_expired', {
+          message: `changes up to seq ${await this.changes.horizon()} were dropped by retention; reconnect without a position to get a fresh snapshot`,
+        });
+      }
+    }
+
+    reply.hijack();
+    const out = reply.raw;
+    out.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': String(req.id),
+    });
+    let open = true;
+    req.raw.on('close', () => (open = false));
+    const write = (chunk: string) => open && out.write(chunk);
+    const heartbeat = setInterval(
+      () => write(`: heartbeat ${new Date().toISOString()}\n\n`),
+      this.config.SSE_HEARTBEAT_MS,
+    );
+    try {
+      write(`retry: 2000\n\n`);
+      let cursor: number;
+      if (position === undefined) {
+        const snap = await this.changes.snapshot(accountId);
+        for (const row of snap.rows)
+          write(`event: snapshot\ndata: ${JSON.stringify(rowToKazooItem(row))}\n\n`);
+        write(
+          `id: ${snap.seq}\nevent: snapshot-complete\ndata: ${JSON.stringify({ seq: snap.seq, count: snap.rows.length })}\n\n`,
+        );
+        cursor = snap.seq;
+      } else cursor = position;
+      while (open) {
+        const rows = await this.changes.after(accountId, cursor);
+        for (const r of rows) {
+          const seq = Number(r.seq);
+          const body = {
+            seq,
+            change: r.change,
+            occurred_at: new Date(r.occurred_at).toISOString(),
+            account_id: r.account_id,
+            registration: r.registration,
+          };
+          write(`id: ${seq}\nevent: ${r.change}\ndata: ${JSON.stringify(body)}\n\n`);
+          cursor = seq;
+        }
+        if (rows.length < 500) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      }
+    } catch (e) {
+      write(`event: error\ndata: ${JSON.stringify({ message: (e as Error).message })}\n\n`);
+    } finally {
+      clearInterval(heartbeat);
+      out.end();
+    }
+  }
+}
+
+/** The event schema, public: GET /v2/registrations/changes/schema. */
+@ApiTags('change feed')
+@Controller('v2/registrations/changes/schema')
+export class ChangeSchemaController {
+  @Get()
+  @ApiOperation({ summary: 'JSON Schema of a change event (bus and SSE)' })
+  schema() {
+    return CHANGE_EVENT_SCHEMA;
+  }
+}

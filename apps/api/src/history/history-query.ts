@@ -1,0 +1,95 @@
+// Query parameters of GET /v2/accounts/{id}/registrations/history: username, contact_ip,
+// reason, created_from/created_to (when a segment ended: Gregorian seconds as elsewhere in
+// Kazoo, Unix seconds or ISO-8601 also accepted), page_size (default 50) and start_key.
+// Bad input is a 400 in Kazoo's validation format.
+import { GREGORIAN_OFFSET_S } from '@app/registrations';
+import type { HistoryQuery } from '@app/persistence';
+import { KazooError } from '../kazoo/kazoo-envelope';
+import { MAX_PAGE_SIZE } from '../kazoo/list-query';
+
+export const DEFAULT_HISTORY_PAGE_SIZE = 50;
+export const END_REASONS = ['unregistered', 'expired', 'flushed', 'replaced'];
+
+export function encodeHistoryStartKey(row: { endedAtText: string; historyId: string }): string {
+  return Buffer.from(JSON.stringify([row.endedAtText, row.historyId])).toString('base64url');
+}
+
+function decodeStartKey(s: string): [string, string] {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(v) &&
+      v.length === 2 &&
+      typeof v[0] === 'string' &&
+      !Number.isNaN(Date.parse(v[0])) &&
+      typeof v[1] === 'string' &&
+      /^\d{1,18}$/.test(v[1])
+    )
+      return [v[0], v[1]];
+  } catch {
+    // falls through to the 400
+  }
+  throw KazooError.validation(
+    'start_key',
+    'format',
+    'start_key is not a value this API returned as next_start_key',
+  );
+}
+
+/** Unix seconds of a time given as Gregorian seconds, Unix seconds or ISO-8601. */
+function unixSecondsOf(name: string, v: string): number {
+  if (/^\d+(\.\d+)?$/.test(v)) {
+    const n = Number(v);
+    return n >= GREGORIAN_OFFSET_S ? n - GREGORIAN_OFFSET_S : n;
+  }
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
+  if (Number.isNaN(ms))
+    throw KazooError.validation(
+      name,
+      'format',
+      `${name} must be Gregorian seconds (as Kazoo's timestamps), Unix seconds or ISO-8601`,
+    );
+  return ms / 1000;
+}
+
+export function parseHistoryQuery(accountId: string, query: Record<string, unknown>): HistoryQuery {
+  const one = (name: string) => {
+    const v = query[name];
+    if (Array.isArray(v)) throw KazooError.validation(name, 'type', `${name} may be given once`);
+    if (v === '') throw KazooError.validation(name, 'minLength', `${name} must not be empty`);
+    return v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v);
+  };
+  const q: HistoryQuery = { accountId, limit: DEFAULT_HISTORY_PAGE_SIZE };
+  const pageSize = one('page_size');
+  if (pageSize !== undefined) {
+    if (!/^\d+$/.test(pageSize) || Number(pageSize) < 1 || Number(pageSize) > MAX_PAGE_SIZE)
+      throw KazooError.validation(
+        'page_size',
+        'range',
+        `page_size must be an integer from 1 to ${MAX_PAGE_SIZE}`,
+      );
+    q.limit = Number(pageSize);
+  }
+  const startKey = one('start_key');
+  if (startKey !== undefined) q.after = decodeStartKey(startKey);
+  q.username = one('username');
+  q.contactIp = one('contact_ip');
+  q.reason = one('reason');
+  if (q.reason !== undefined && !END_REASONS.includes(q.reason))
+    throw KazooError.validation(
+      'reason',
+      'enum',
+      `reason must be one of ${END_REASONS.join(', ')}`,
+    );
+  const from = one('created_from');
+  const to = one('created_to');
+  if (from !== undefined) q.endedFromS = unixSecondsOf('created_from', from);
+  if (to !== undefined) q.endedToS = unixSecondsOf('created_to', to);
+  if (q.endedFromS !== undefined && q.endedToS !== undefined && q.endedFromS > q.endedToS)
+    throw KazooError.validation(
+      'created_to',
+      'minimum',
+      'created_to must not be before created_from',
+    );
+  return q;
+}

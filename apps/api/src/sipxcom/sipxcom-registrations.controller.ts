@@ -1,0 +1,258 @@
+// sipXcom 14.10's registrations REST resource (api-dialects.md B) under /sipxconfig/api: list
+// and stop registrations by user, MAC, IP, Call-ID or server; JSON, or XML on request.
+// Authentication: HTTP Basic with an API key as password, or X-Auth-Token.
+import {
+  All,
+  Controller,
+  Delete,
+  Get,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthService } from '../auth/auth.service';
+import { AccountScopeService } from './account-scope.service';
+import { negotiate } from './content-negotiation';
+import { DialectError } from './dialect-error';
+import { DialectExceptionFilter } from './dialect-exception.filter';
+import { SipxcomRegistrationsService } from './sipxcom-registrations.service';
+import {
+  pageOf,
+  selectCallId,
+  selectIp,
+  selectSerialNo,
+  selectServer,
+  selectUser,
+  SipxcomSelector,
+} from './sipxcom-selector';
+import {
+  toSipxcomJson,
+  toSipxcomRegistration,
+  toSipxcomXml,
+} from './sipxcom-registration.presenter';
+import type { DialectRow } from '@app/persistence';
+
+const FILTER_PATHS = [
+  'user/:userId',
+  'serialNo/:serialId',
+  'ip/:ip',
+  'callId/:callId',
+  'callid/:callId',
+  'server/:serverId',
+];
+const FILTER_METHODS = ['GET', 'HEAD', 'DELETE'];
+const LIST_METHODS = ['GET', 'HEAD'];
+
+@ApiTags('sipxcom')
+@ApiHeader({
+  name: 'Authorization',
+  description: 'Basic with an API key as password',
+  required: false,
+})
+@ApiHeader({ name: 'X-Auth-Token', description: 'token from PUT /v2/api_auth', required: false })
+@UseFilters(new DialectExceptionFilter('Basic realm="sipxconfig"'))
+@Controller('sipxconfig/api/registrations')
+export class SipxcomRegistrationsController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly scopes: AccountScopeService,
+    private readonly registrations: SipxcomRegistrationsService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Every live registration in scope (Accept: application/xml for XML)' })
+  @ApiQuery({ name: 'start', required: false, description: 'first row, 0-based' })
+  @ApiQuery({ name: 'limit', required: false, description: 'rows at most (default: all)' })
+  all(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Query() q: Record<string, unknown>,
+  ) {
+    return this.list(req, reply, q, () => ({ kind: 'all' }));
+  }
+
+  @Get('user/:userId')
+  @ApiOperation({ summary: "A user's registrations: user@realm, user name, or extension id" })
+  byUser(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Query() q: Record<string, unknown>,
+    @Param('userId') userId: string,
+  ) {
+    return this.list(req, reply, q, () => selectUser(userId));
+  }
+
+  @Get('serialNo/:serialId')
+  @ApiOperation({ summary: "A phone's registrations by MAC (any case, with or without : or -)" })
+  bySerialNo(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Query() q: Record<string, unknown>,
+    @Param('serialId') serialId: string,
+  ) {
+    return this.list(req, reply, q, () => selectSerialNo(serialId));
+  }
+
+  @Get('ip/:ip')
+  @ApiOperation({ summary: "Registrations whose phone's contact or source address is this IP" })
+  byIp(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Query() q: Record<string, unknown>,
+    @Param('ip') ip: string,
+  ) {
+    return this.list(req, reply, q, () => selectIp(ip));
+  }
+
+  @Get(['callId/:callId', 'callid/:callId'])
+  @ApiOperation({ summary: 'Registrations by Call-ID' })
+  byCallId(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Query() q: Record<string, unknown>,
+    @Param('callId') callId: string,
+  ) {
+    return this.list(req, reply, q, () => selectCallId(callId));
+  }
+
+  @Get('server/:serverId')
+  @ApiOperation({ summary: 'Registrations held by a proxy: its address, host name or node name' })
+  byServer(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Query() q: Record<string, unknown>,
+    @Param('serverId') serverId: string,
+  ) {
+    return this.list(req, reply, q, () => selectServer(serverId));
+  }
+
+  @Delete('user/:userId')
+  @ApiOperation({ summary: "Stop a user's registrations" })
+  stopUser(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Param('userId') userId: string,
+  ) {
+    return this.stop(req, reply, () => selectUser(userId));
+  }
+
+  @Delete('serialNo/:serialId')
+  @ApiOperation({ summary: "Stop a phone's registrations by MAC" })
+  stopSerialNo(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Param('serialId') serialId: string,
+  ) {
+    return this.stop(req, reply, () => selectSerialNo(serialId));
+  }
+
+  @Delete('ip/:ip')
+  @ApiOperation({ summary: 'Stop the registrations of a phone address' })
+  stopIp(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Param('ip') ip: string,
+  ) {
+    return this.stop(req, reply, () => selectIp(ip));
+  }
+
+  @Delete(['callId/:callId', 'callid/:callId'])
+  @ApiOperation({ summary: 'Stop the registrations of a Call-ID' })
+  stopCallId(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Param('callId') callId: string,
+  ) {
+    return this.stop(req, reply, () => selectCallId(callId));
+  }
+
+  @Delete('server/:serverId')
+  @ApiOperation({ summary: 'Stop the registrations held by a proxy' })
+  stopServer(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Param('serverId') serverId: string,
+  ) {
+    return this.stop(req, reply, () => selectServer(serverId));
+  }
+
+  // Decorators set one method each: one handler per refused method.
+  @Put(FILTER_PATHS)
+  putFilter(@Req() req: FastifyRequest): never {
+    throw DialectError.methodNotAllowed(req.method, FILTER_METHODS);
+  }
+
+  @Post(FILTER_PATHS)
+  postFilter(@Req() req: FastifyRequest): never {
+    throw DialectError.methodNotAllowed(req.method, FILTER_METHODS);
+  }
+
+  @Patch(FILTER_PATHS)
+  patchFilter(@Req() req: FastifyRequest): never {
+    throw DialectError.methodNotAllowed(req.method, FILTER_METHODS);
+  }
+
+  @Put()
+  putList(@Req() req: FastifyRequest): never {
+    throw DialectError.methodNotAllowed(req.method, LIST_METHODS);
+  }
+
+  @Post()
+  postList(@Req() req: FastifyRequest): never {
+    throw DialectError.methodNotAllowed(req.method, LIST_METHODS);
+  }
+
+  @Patch()
+  patchList(@Req() req: FastifyRequest): never {
+    throw DialectError.methodNotAllowed(req.method, LIST_METHODS);
+  }
+
+  @Delete()
+  deleteList(@Req() req: FastifyRequest): never {
+    throw DialectError.methodNotAllowed(req.method, LIST_METHODS);
+  }
+
+  @All('*')
+  unknownPath(@Req() req: FastifyRequest): never {
+    throw DialectError.notFound(`no resource ${req.url.split('?')[0]}`);
+  }
+
+  private async list(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    query: Record<string, unknown>,
+    selector: () => SipxcomSelector,
+  ) {
+    const principal = await this.auth.authenticateBasicOrToken(req);
+    const page = pageOf(query);
+    const rows = await this.registrations.list(
+      await this.scopes.scopeOf(principal),
+      selector(),
+      page,
+    );
+    return this.represent(req, reply, rows);
+  }
+
+  private async stop(req: FastifyRequest, reply: FastifyReply, selector: () => SipxcomSelector) {
+    const principal = await this.auth.authenticateBasicOrToken(req);
+    const rows = await this.registrations.stop(await this.scopes.scopeOf(principal), selector());
+    return this.represent(req, reply, rows);
+  }
+
+  private represent(req: FastifyRequest, reply: FastifyReply, rows: DialectRow[]) {
+    const nowS = Date.now() / 1000;
+    const items = rows.map((r) => toSipxcomRegistration(r, nowS));
+    const representation = negotiate(req.headers.accept);
+    void reply.header('vary', 'Accept');
+    if (representation.format === 'json') return toSipxcomJson(items);
+    void reply.header('content-type', `${representation.contentType}; charset=utf-8`);
+    return toSipxcomXml(items);
+  }
+}

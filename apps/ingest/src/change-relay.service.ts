@@ -1,0 +1,198 @@
+// The outbox relay: publishes committed changes (registration_changes) to exchange
+// registrations.changes in sequence order, persistent, with publisher confirms, and marks them
+// published in the same transaction that locked them. A crash after publishing and before the
+// commit republishes them after restart (at least once; consumers dedupe by seq). Only one
+// instance relays at a time (advisory lock), which also keeps the order.
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { ConfirmPublisher, keys, topology } from '@app/messaging';
+
+const RELAY_LOCK = 7_406_314;
+const BATCH = 500;
+
+interface ChangeRow {
+  seq: string;
+  change: string;
+  occurred_at: Date;
+  account_id: string | null;
+  realm: string;
+  username: string;
+  registration: Record<string, unknown>;
+}
+
+@Injectable()
+export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ChangeRelayService.name);
+  private readonly publisher: ConfirmPublisher;
+  private readonly exchange: string;
+  private readonly notificationsExchange: string;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private backoffMs = 100;
+
+  constructor(
+    private readonly ds: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    const t = topology({
+      kazooExchangeDurable: config.KAZOO_EXCHANGE_DURABLE,
+      queuePrefix: config.QUEUE_PREFIX,
+    });
+    this.exchange = t.changes.name;
+    this.notificationsExchange = t.notifications.name;
+    const exchanges = config.KAZOO_NOTIFICATIONS ? [t.changes, t.notifications] : [t.changes];
+    this.publisher = new ConfirmPublisher(
+      config.AMQP_URL,
+      exchanges,
+      { warn: (m) => this.logger.warn(m) },
+      'registrations-relay',
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.CHANGE_FEED_ENABLED && this.config.CHANGE_RELAY_ENABLED) this.schedule(0);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    await this.publisher.close();
+  }
+
+  /** One pass: publishes up to BATCH changes; returns how many. */
+  async relayOnce(): Promise<number> {
+    const q = this.ds.createQueryRunner();
+    await q.connect();
+    try {
+      await q.startTransaction();
+      const [{ locked }] = await q.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [
+        RELAY_LOCK,
+      ]);
+      if (!locked) {
+        await q.rollbackTransaction();
+        return 0;
+      }
+      const rows: ChangeRow[] = await q.query(
+        `SELECT seq, change, occurred_at, account_id, realm, username, registration
+           FROM registration_changes WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
+        [BATCH],
+      );
+      if (rows.length === 0) {
+        await q.commitTransaction();
+        return 0;
+      }
+      await Promise.all(rows.flatMap((r) => this.publish(r)));
+      await q.query(
+        `UPDATE registration_changes SET published_at = now() WHERE seq = ANY($1::bigint[])`,
+        [rows.map((r) => r.seq)],
+      );
+      await q.commitTransaction();
+      return rows.length;
+    } catch (e) {
+      if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
+      throw e;
+    } finally {
+      await q.release();
+    }
+  }
+
+  private publish(r: ChangeRow): Promise<void>[] {
+    const body = {
+      seq: Number(r.seq),
+      change: r.change,
+      occurred_at: new Date(r.occurred_at).toISOString(),
+      account_id: r.account_id,
+      registration: r.registration,
+    };
+    const out = [
+      this.publisher.publish(
+        this.exchange,
+        keys.change(r.change, r.account_id, r.realm, r.username),
+        Buffer.from(JSON.stringify(body)),
+        {
+          persistent: true,
+          contentType: 'application/json',
+          messageId: r.seq,
+          type: r.change,
+        },
+      ),
+    ];
+    const notification = this.config.KAZOO_NOTIFICATIONS ? kazooNotification(r) : undefined;
+    if (notification) {
+      out.push(
+        this.publisher.publish(
+          this.notificationsExchange,
+          notification.key,
+          Buffer.from(JSON.stringify(notification.body)),
+          {
+            contentType: 'application/json',
+          },
+        ),
+      );
+    }
+    return out;
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.relayOnce()
+        .then(
+          (n) => {
+            this.backoffMs = 100;
+            this.schedule(n === BATCH ? 0 : 100);
+          },
+          (e: Error) => {
+            this.logger.warn(
+              `change relay failed (${e.message}); retrying in ${this.backoffMs} ms`,
+            );
+            this.schedule(this.backoffMs);
+            this.backoffMs = Math.min(this.backoffMs * 2, 10_000);
+          },
+        )
+        .finally(() => (this.running = undefined));
+    }, delay);
+  }
+}
+
+/** Kazoo's notification/register and notification/deregister, for existing Kazoo consumers. */
+function kazooNotification(
+  r: ChangeRow,
+): { key: string; body: Record<string, unknown> } | undefined {
+  const name =
+    r.change === 'registered'
+      ? 'register'
+      : ['unregistered', 'expired', 'flushed'].includes(r.change)
+        ? 'deregister'
+        : undefined;
+  if (!name) return undefined;
+  const reg = r.registration;
+  return {
+    key: `notifications.sip.${name}`,
+    body: {
+      'Event-Category': 'notification',
+      'Event-Name': name,
+      'App-Name': 'registrations-service',
+      'App-Version': '0.1.0',
+      'Msg-ID': randomUUID(),
+      'Account-ID': r.account_id,
+      Username: r.username,
+      Realm: r.realm,
+      'Call-ID': reg.call_id,
+      Contact: reg.contact,
+      'User-Agent': reg.user_agent,
+      Expires: reg.expires,
+      'Event-Timestamp': Math.floor(new Date(r.occurred_at).getTime() / 1000),
+    },
+  };
+}

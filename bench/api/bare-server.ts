@@ -1,0 +1,297 @@
+// The ceiling of the API benchmark: the two benchmarked Kazoo routes on plain Fastify + `pg`, no
+// Nest, written to be as fast as we know how, run as its own process (as the product is).
+//
+// Same as the product:
+// - the SQL text (taken from RegistrationQueries by product-sql.ts), the pool size
+//   (DB_POOL_SIZE, default 5 as the product's), the `pg` type parsing;
+// - the token semantics: X-Auth-Token (or Bearer) → sha256 → auth_tokens row, unexpired; own
+//   account and target account (with its ancestors) from `accounts`; the target must be the own
+//   account or a descendant (or the caller a super-admin). Tokens and accounts are cached 5 s,
+//   as AuthService does;
+// - the body, byte for byte but for request_id and timestamp: Kazoo's envelope (auth_token,
+//   data, page_size, next_start_key, node, request_id, revision = md5 of the data's JSON, status,
+//   timestamp, version) with the presenter's item mapping and key order;
+// - Fastify options: x-request-id echoed or generated (32 hex digits), trustProxy.
+// Faster by design: named (server-side prepared) statements (BARE_PREPARED=0 turns them off),
+// one JSON.stringify of the data reused for the revision and the body, items built without
+// `delete`, no per-request logger, no metrics, no Nest pipeline.
+// Not implemented (not benchmarked): filter_<key>, CSV, the error bodies (a minimal envelope).
+import 'reflect-metadata';
+import { createHash, randomUUID } from 'node:crypto';
+import * as os from 'node:os';
+import Fastify, { FastifyReply, FastifyRequest } from 'fastify';
+import { Pool, QueryConfig } from 'pg';
+import { GREGORIAN_OFFSET_S } from '@app/registrations/time';
+import { API_VERSION } from '../../apps/api/src/kazoo/kazoo-envelope';
+import { captureProductSql, ProductSql } from './product-sql';
+
+const PORT = Number(process.env.BARE_PORT ?? 18101);
+const HOST = process.env.BARE_HOST ?? '127.0.0.1';
+const DATABASE_URL = process.env.DATABASE_URL!;
+const POOL_SIZE = Number(process.env.DB_POOL_SIZE ?? 5);
+const PREPARED = process.env.BARE_PREPARED !== '0';
+const CACHE_MS = 5_000;
+const MAX_PAGE_SIZE = 1000;
+
+const NODE_JSON = JSON.stringify(Buffer.from(`registrations@${os.hostname()}`).toString('base64'));
+const VERSION_JSON = JSON.stringify(API_VERSION);
+
+const pool = new Pool({
+  connectionString: DATABASE_URL,
+  max: POOL_SIZE,
+  application_name: process.env.BARE_APP ?? 'bench-api-bare',
+});
+
+function stmt(name: string, text: string, values: unknown[]): QueryConfig {
+  return PREPARED ? { name, text, values } : { text, values };
+}
+
+// ---- auth, with AuthService's semantics and 5 s caches ----
+interface Grant {
+  accountId: string;
+  expiresAt: number;
+}
+interface AccountHit {
+  isSuperadmin: boolean;
+  ancestors: string[];
+}
+const tokens = new Map<string, { v: Grant | null; until: number }>();
+const accounts = new Map<string, { v: AccountHit | null; until: number }>();
+
+async function grantOf(token: string): Promise<Grant | null> {
+  const hit = tokens.get(token);
+  if (hit && hit.until >= Date.now()) return hit.v;
+  const { rows } = await pool.query(
+    stmt(
+      'bare_token',
+      'SELECT account_id, expires_at FROM auth_tokens WHERE token_hash = $1 AND expires_at > now()',
+      [createHash('sha256').update(token, 'utf8').digest()],
+    ),
+  );
+  const v = rows[0]
+    ? { accountId: rows[0].account_id as string, expiresAt: (rows[0].expires_at as Date).getTime() }
+    : null;
+  tokens.set(token, { v, until: Date.now() + CACHE_MS });
+  return v;
+}
+
+async function accountOf(id: string): Promise<AccountHit | null> {
+  const hit = accounts.get(id);
+  if (hit && hit.until >= Date.now()) return hit.v;
+  const { rows } = await pool.query(
+    stmt('bare_account', 'SELECT is_superadmin FROM accounts WHERE id = $1', [id]),
+  );
+  let v: AccountHit | null = null;
+  if (rows[0]) {
+    const up = await pool.query(
+      stmt(
+        'bare_ancestors',
+        `WITH RECURSIVE up(id, parent_id, depth) AS (
+           SELECT id, parent_id, 0 FROM accounts WHERE id = $1
+           UNION ALL
+           SELECT a.id, a.parent_id, up.depth + 1 FROM accounts a JOIN up ON a.id = up.parent_id WHERE up.depth < 64
+         ) SELECT id FROM up ORDER BY depth`,
+        [id],
+      ),
+    );
+    v = { isSuperadmin: rows[0].is_superadmin === true, ancestors: up.rows.map((r) => r.id) };
+  }
+  accounts.set(id, { v, until: Date.now() + CACHE_MS });
+  return v;
+}
+
+/** The token if the caller may act on accountId; otherwise the error reply is sent. */
+async function authorize(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  accountId: string,
+): Promise<string | undefined> {
+  let token = req.headers['x-auth-token'];
+  if (typeof token !== 'string' || !token) {
+    const auth = req.headers.authorization;
+    token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
+  }
+  const grant = token ? await grantOf(token) : null;
+  const own = grant && grant.expiresAt > Date.now() ? await accountOf(grant.accountId) : null;
+  if (!token || !grant || !own) {
+    fail(reply, req, 401, 'invalid_credentials');
+    return undefined;
+  }
+  const target = /^[0-9a-f]{32}$/.test(accountId) ? await accountOf(accountId) : null;
+  if (own.isSuperadmin ? !target : !target || !target.ancestors.includes(grant.accountId)) {
+    fail(
+      reply,
+      req,
+      own.isSuperadmin ? 404 : 403,
+      own.isSuperadmin ? 'bad_identifier' : 'forbidden',
+    );
+    return undefined;
+  }
+  return token;
+}
+
+function fail(reply: FastifyReply, req: FastifyRequest, status: number, code: string): void {
+  void reply
+    .status(status)
+    .header('content-type', 'application/json')
+    .send(
+      `{"data":{"message":"${code}"},"error":"${status}","message":"${code}","request_id":"${req.id}","status":"error"}`,
+    );
+}
+
+// ---- the body ----
+function envelope(token: string, dataJson: string, extraJson: string, requestId: string): string {
+  const revision = createHash('md5').update(dataJson).digest('hex');
+  return (
+    `{"auth_token":${JSON.stringify(token)},"data":${dataJson}${extraJson},"node":${NODE_JSON},` +
+    `"request_id":"${requestId}","revision":"${revision}","status":"success",` +
+    `"timestamp":"${new Date().toISOString()}","version":${VERSION_JSON}}`
+  );
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg rows, read as the presenter reads them
+type Row = Record<string, any>;
+/** Gregorian seconds of a time read by the product's SQL: µs since the epoch (bigint → string), or a Date. */
+const gregorian = (v: unknown) =>
+  Math.floor((v instanceof Date ? v.getTime() * 1000 : Number(v)) / 1e6) + GREGORIAN_OFFSET_S;
+const s = (v: unknown) => (typeof v === 'string' ? v : String(v));
+
+/** The product's toKazooItem (libs/registrations/src/kazoo-item.ts): same keys, order, values; nulls omitted. */
+function item(r: Row): Row {
+  const o: Row = {};
+  if (r.account_name != null) o.account_name = s(r.account_name);
+  if (r.account_realm != null) o.account_realm = s(r.account_realm);
+  if (r.authorizing_id != null) o.authorizing_id = r.authorizing_id;
+  if (r.authorizing_type != null) o.authorizing_type = r.authorizing_type;
+  if (r.call_id != null) o.call_id = r.call_id;
+  o.contact = (r.original_contact as string).replace(/[<>]/g, '');
+  if (r.contact_ip != null) o.contact_ip = r.contact_ip;
+  if (r.contact_port != null) o.contact_port = s(r.contact_port);
+  o.event_timestamp = Math.floor(Number(r.event_us) / 1e6) + GREGORIAN_OFFSET_S;
+  o.expires = Number(r.expires);
+  if (r.from_host != null) o.from_host = r.from_host;
+  if (r.from_user != null) o.from_user = r.from_user;
+  o.initial_registration = gregorian(r.first_registered_at);
+  o.last_registration = gregorian(r.last_registered_at);
+  if (r.network_ip != null) o.network_ip = r.network_ip;
+  if (r.network_port != null) o.network_port = s(r.network_port);
+  o.original_contact = r.original_contact;
+  if (r.owner_id != null) o.owner_id = r.owner_id;
+  if (r.proxy_ip != null) o.proxy_ip = r.proxy_ip;
+  if (r.proxy_path != null) o.proxy_path = r.proxy_path;
+  if (r.proxy_port != null) o.proxy_port = s(r.proxy_port);
+  if (r.proxy_protocol != null) o.proxy_protocol = r.proxy_protocol;
+  o.realm = r.realm;
+  if (r.registrar_node != null) o.registrar_node = r.registrar_node;
+  if (r.source_ip != null) o.source_ip = r.source_ip;
+  if (r.source_port != null) o.source_port = s(r.source_port);
+  if (r.suppress_unregister_notify !== null)
+    o.suppress_unregister_notify = r.suppress_unregister_notify;
+  if (r.to_host != null) o.to_host = r.to_host;
+  if (r.to_user != null) o.to_user = r.to_user;
+  if (r.user_agent != null) o.user_agent = r.user_agent;
+  o.username = r.username;
+  return o;
+}
+
+function startKey(r: Row): string {
+  return Buffer.from(JSON.stringify([r.username_key, r.realm_key, r.contact_uri])).toString(
+    'base64url',
+  );
+}
+
+function decodeStartKey(v: string): [string, string, string] | undefined {
+  try {
+    const k: unknown = JSON.parse(Buffer.from(v, 'base64url').toString('utf8'));
+    if (Array.isArray(k) && k.length === 3 && k.every((x) => typeof x === 'string'))
+      return k as [string, string, string];
+  } catch {
+    // falls through
+  }
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const sql: ProductSql = await captureProductSql();
+  const app = Fastify({
+    logger: false,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID().replace(/-/g, ''),
+    trustProxy: true,
+  });
+
+  app.get<{ Params: { accountId: string }; Querystring: Record<string, string> }>(
+    '/v2/accounts/:accountId/registrations',
+    async (req, reply) => {
+      const { accountId } = req.params;
+      const token = await authorize(req, reply, accountId);
+      if (token === undefined) return reply;
+      const q = req.query;
+      let pageSize: number | undefined;
+      if (q.page_size !== undefined) {
+        pageSize = /^\d+$/.test(q.page_size) ? Number(q.page_size) : 0;
+        if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+          fail(reply, req, 400, 'validation error');
+          return reply;
+        }
+      }
+      const after = q.start_key === undefined ? undefined : decodeStartKey(q.start_key);
+      if (q.start_key !== undefined && !after) {
+        fail(reply, req, 400, 'validation error');
+        return reply;
+      }
+      const params: unknown[] = after ? [accountId, ...after] : [accountId];
+      if (pageSize !== undefined) params.push(pageSize + 1);
+      const [name, text] = after
+        ? pageSize !== undefined
+          ? ['bare_list_after_limit', sql.listAfterLimit]
+          : ['bare_list_after', sql.listAfter]
+        : pageSize !== undefined
+          ? ['bare_list_limit', sql.listLimit]
+          : ['bare_list_all', sql.listAll];
+      const { rows } = await pool.query(stmt(name, text, params));
+      const more = pageSize !== undefined && rows.length > pageSize;
+      const n = more ? pageSize! : rows.length;
+      const items = new Array<Row>(n);
+      for (let i = 0; i < n; i++) items[i] = item(rows[i]);
+      let extra = `,"page_size":${n}`;
+      if (more) extra += `,"next_start_key":"${startKey(rows[n - 1])}"`;
+      if (after) extra += `,"start_key":${JSON.stringify(q.start_key)}`;
+      return reply
+        .header('content-type', 'application/json; charset=utf-8')
+        .header('x-request-id', req.id)
+        .send(envelope(token, JSON.stringify(items), extra, req.id));
+    },
+  );
+
+  app.get<{ Params: { accountId: string } }>(
+    '/v2/accounts/:accountId/registrations/count',
+    async (req, reply) => {
+      const { accountId } = req.params;
+      const token = await authorize(req, reply, accountId);
+      if (token === undefined) return reply;
+      const { rows } = await pool.query(stmt('bare_count', sql.count, [accountId]));
+      return reply
+        .header('content-type', 'application/json; charset=utf-8')
+        .header('x-request-id', req.id)
+        .send(envelope(token, `{"count":${rows[0].n}}`, '', req.id));
+    },
+  );
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  await app.listen({ port: PORT, host: HOST });
+  console.log(`bare: listening on ${HOST}:${PORT} (pool ${POOL_SIZE}, prepared ${PREPARED})`);
+  const stop = () => {
+    void app
+      .close()
+      .then(() => pool.end())
+      .then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((e: unknown) => {
+  console.error(`bare: start-up failed: ${(e as Error)?.stack ?? String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,44 @@
+// The SQL text the product runs, taken from the product itself: RegistrationQueries is called
+// with a stand-in DataSource that records the statement instead of running it. The bare route
+// and the EXPLAIN therefore run byte-for-byte the product's statements, whatever they become.
+import type { DataSource } from 'typeorm';
+import { RegistrationQueries } from '@app/persistence/registration.queries';
+
+export interface ProductSql {
+  /** listLive with a LIMIT ($1 account, $2 limit). */
+  listLimit: string;
+  /** listLive with a start_key and a LIMIT ($1 account, $2–$4 position, $5 limit). */
+  listAfterLimit: string;
+  /** listLive without LIMIT ($1 account). */
+  listAll: string;
+  /** listLive with a start_key, without LIMIT. */
+  listAfter: string;
+  /** countLive(accountId) ($1 account). */
+  count: string;
+}
+
+export async function captureProductSql(): Promise<ProductSql> {
+  let last = '';
+  const recorder = {
+    query: async (sql: string) => {
+      last = sql;
+      return [{ n: 0 }];
+    },
+  } as unknown as DataSource;
+  const q = new RegistrationQueries(recorder);
+  const take = async (run: () => Promise<unknown>) => {
+    last = '';
+    await run();
+    if (!last) throw new Error('RegistrationQueries ran no SQL');
+    return last;
+  };
+  const id = '0'.repeat(32);
+  const after: [string, string, string] = ['u', 'r', 'c'];
+  return {
+    listLimit: await take(() => q.listLive({ accountId: id, limit: 51 })),
+    listAfterLimit: await take(() => q.listLive({ accountId: id, after, limit: 51 })),
+    listAll: await take(() => q.listLive({ accountId: id })),
+    listAfter: await take(() => q.listLive({ accountId: id, after })),
+    count: await take(() => q.countLive(id)),
+  };
+}

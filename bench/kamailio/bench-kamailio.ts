@@ -1,0 +1,260 @@
+// npm run bench:kamailio [-- --phones 20000 --realms 20 --rate 20000 --limit 200]: issue 6,
+// "Must show 4". Real phones (sipp) register with a real Kamailio (kazoo module), which
+// publishes every reg_success to the real ingest app (`node dist/apps/ingest/src/main.js`, its
+// own database, vhost and queues). Two waves: every phone registers, then every phone refreshes.
+// sipp runs closed-loop: at most --limit REGISTERs in flight and a rate cap above what Kamailio
+// can do, so it sends as fast as Kamailio answers (the highest rate Kamailio sustains on this box).
+// Per wave: sipp's rate, retransmissions and failures, and the lag from the last 200 OK (sipp's
+// response-time trace) to the moment the database shows the wave's last commit (polled every
+// 5 ms). At the end the product's live count must equal Kamailio's. Last line: `lag ms: <n>`, the
+// larger of the two waves' lags. Figures go to docs/benchmarks.md ("Kamailio load").
+import 'reflect-metadata';
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as amqp from 'amqplib';
+import { Pool } from 'pg';
+import { topology } from '@app/messaging/topology';
+import { createDataSource } from '@app/persistence/data-source';
+import { initializeDataSource } from '@app/persistence/database-setup';
+import { findFreePort, KamailioHandle, startKamailio } from '../../test/kamailio/kamailio-harness';
+import { makePhones } from '../../test/sipp/make-phones';
+import { runSipp, SippResult } from '../../test/sipp/sipp';
+import { cpuSeconds, cpuSnapshot } from '../ingest/proc-cpu';
+import { metricSum } from '../ingest/product-run';
+import { ensureVhost } from '../ingest/vhost';
+
+const DATABASE_URL =
+  process.env.KAMAILIO_BENCH_DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/registrations_kamailio_bench';
+const AMQP_URL =
+  process.env.KAMAILIO_BENCH_AMQP_URL ??
+  'amqp://guest:guest@127.0.0.1:5672/registrations-kamailio-bench';
+const QUEUE_PREFIX = 'regkambench';
+const INGEST_MAIN = resolve(__dirname, '../../apps/ingest/src/main.js');
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const PHONES = arg('phones', 20_000);
+const REALMS = arg('realms', 20);
+const RATE = arg('rate', 20_000);
+const LIMIT = arg('limit', 200);
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Wave {
+  name: string;
+  sipp: SippResult;
+  lagMs: number;
+  /** 200 OKs per second from sipp's start to its last 200 OK. */
+  rate: number;
+  cpu: string;
+}
+
+async function main(): Promise<void> {
+  if (PHONES < 10_000) console.warn(`warning: --phones ${PHONES}: the issue asks for 10,000+`);
+  await ensureVhost(AMQP_URL);
+  const ds = createDataSource(DATABASE_URL, 1, 'registrations-kamailio-bench');
+  await initializeDataSource(ds, DATABASE_URL, () => undefined);
+  await ds.destroy();
+  const pool = new Pool({ connectionString: DATABASE_URL, max: 2 });
+  await pool.query(
+    'TRUNCATE registrations, registration_history, extensions, accounts RESTART IDENTITY CASCADE',
+  );
+  await deleteOurQueues();
+
+  const ingestPort = await findFreePort();
+  const ingest = await startIngestProcess(ingestPort);
+  let kam: KamailioHandle | undefined;
+  try {
+    kam = await startKamailio({ amqpUrl: AMQP_URL, sipPort: await findFreePort() });
+    const sippPort = await findFreePort();
+    const phones = makePhones({
+      count: PHONES,
+      realms: REALMS,
+      domain: `p${kam.sipPort}.bench.test`,
+    });
+    console.log(
+      `${fmt(PHONES)} phones over ${REALMS} realms; sipp closed-loop: at most ${LIMIT} REGISTERs ` +
+        `in flight, rate cap ${fmt(RATE)}/s; Kamailio ${kam.sipPort} (log ${kam.logPath}); ` +
+        `ingest ${ingest.pid} (log ${ingest.log})`,
+    );
+    const liveCount = async () =>
+      Number(
+        (
+          await pool.query(
+            `SELECT count(*)::int AS n FROM registrations WHERE ended_at IS NULL AND expires_at > now()`,
+          )
+        ).rows[0].n,
+      );
+    const refreshed = async () =>
+      Number(
+        (
+          await pool.query(
+            `SELECT count(*)::int AS n FROM registrations WHERE ended_at IS NULL AND refresh_count >= 1`,
+          )
+        ).rows[0].n,
+      );
+
+    const waves: Wave[] = [];
+    for (const [name, cseq, done] of [
+      ['register', 1, liveCount],
+      ['refresh', 2, refreshed],
+    ] as const) {
+      const cpu0 = cpuSnapshot();
+      const sipp = await runSipp({
+        scenario: 'register',
+        phones,
+        port: kam.sipPort,
+        localPort: sippPort,
+        rate: RATE,
+        limit: LIMIT,
+        cseq,
+        traceRtt: true,
+        timeoutSec: 600,
+      });
+      if (sipp.exitCode !== 0 || sipp.failed > 0 || sipp.successful !== PHONES)
+        throw new Error(
+          `sipp ${name}: exit ${sipp.exitCode}, ${sipp.successful} ok, ${sipp.failed} failed: ${sipp.errors}`,
+        );
+      const last200 = sipp.lastResponseAt ?? sipp.endedAt;
+      // The wave is committed once the database shows every phone; the answer's arrival time is
+      // an upper bound of the last commit (and the poll's resolution is ~5 ms plus the query).
+      let matchedAt = 0;
+      const deadline = Date.now() + 120_000;
+      while (!matchedAt) {
+        if ((await done()) >= PHONES) matchedAt = Date.now();
+        else if (Date.now() > deadline) throw new Error(`${name}: the product never caught up`);
+        else await sleep(5);
+      }
+      const wave: Wave = {
+        name,
+        sipp,
+        lagMs: matchedAt - last200,
+        rate: (PHONES / (last200 - sipp.startedAt)) * 1000,
+        cpu: cpuLine(cpu0, ingest.pid),
+      };
+      waves.push(wave);
+      console.log(
+        `${name}: ${fmt(wave.rate)} REGISTER/s (${fmt(PHONES)} in ${((last200 - sipp.startedAt) / 1000).toFixed(2)} s), ` +
+          `${sipp.failed} failed, ${fmt(sipp.retransmissions)} retransmissions; ` +
+          `sipp exited ${sipp.endedAt - last200} ms after its last 200 OK; ` +
+          `database complete ${wave.lagMs} ms after the last 200 OK; ${wave.cpu}`,
+      );
+    }
+
+    // The end state: the product's live bindings equal Kamailio's own contacts.
+    const product = await liveCount();
+    const kamailio = await kam.countContacts();
+    const metrics = await fetch(`http://127.0.0.1:${ingestPort}/metrics`).then((r) => r.text());
+    const events = metricSum(metrics, 'registrations_events_total');
+    const dead = metricSum(metrics, 'registrations_dead_lettered_total');
+    const batches = metricSum(metrics, 'registrations_batch_size_count');
+    const commitMs = (metricSum(metrics, 'registrations_commit_seconds_sum') / batches) * 1000;
+    console.log(
+      `end: product ${fmt(product)} live bindings, Kamailio ${fmt(kamailio)} contacts; ` +
+        `ingest consumed ${fmt(events)} events (${fmt(2 * PHONES)} REGISTERs answered), ` +
+        `${fmt(batches)} batches, commit ${commitMs.toFixed(1)} ms avg, ${dead} dead-lettered`,
+    );
+    if (product !== kamailio || kamailio !== PHONES)
+      throw new Error(`counts differ: product ${product}, Kamailio ${kamailio}, phones ${PHONES}`);
+    if (dead > 0) throw new Error(`${dead} messages were dead-lettered; see ${ingest.log}`);
+    console.log(`counts equal: ${fmt(product)}`);
+    console.log(`lag ms: ${Math.max(...waves.map((w) => w.lagMs))}`);
+  } finally {
+    await kam?.stop();
+    await ingest.stop();
+    await pool.end();
+  }
+}
+
+/** CPU seconds of the wave per process (sipp has exited by then: not counted). */
+function cpuLine(before: ReturnType<typeof cpuSnapshot>, ingestPid: number) {
+  const after = cpuSnapshot();
+  const s = (pick: (pid: number, comm: string) => boolean) =>
+    cpuSeconds(before, after, pick).toFixed(1);
+  return (
+    `CPU s: kamailio ${s((_, c) => c === 'kamailio')}, ingest ${s((pid) => pid === ingestPid)}, ` +
+    `postgres ${s((_, c) => c === 'postgres')}, rabbitmq ${s((_, c) => c === 'beam.smp')}`
+  );
+}
+
+/** Our queues from an earlier run would hold stale messages: the ingest app declares them anew. */
+async function deleteOurQueues(): Promise<void> {
+  const t = topology({ kazooExchangeDurable: false, queuePrefix: QUEUE_PREFIX });
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    const ch = await conn.createChannel();
+    for (const q of [t.kazooQueue, t.freeswitchQueue, t.deadLetterQueue])
+      await ch.deleteQueue(q.name);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+}
+
+/** The ingest app as production runs it, ready once /readyz answers and it consumes its queue. */
+async function startIngestProcess(port: number) {
+  const log = join(tmpdir(), `registrations-kamailio-bench-ingest-${process.pid}.log`);
+  const out = createWriteStream(log);
+  const child: ChildProcess = spawn(process.execPath, [INGEST_MAIN], {
+    env: {
+      ...process.env,
+      DATABASE_URL,
+      AMQP_URL,
+      QUEUE_PREFIX,
+      INGEST_PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', // production's default
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const stop = async () => {
+    if (!exited) {
+      const gone = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await gone;
+      clearTimeout(timer);
+    }
+    out.end();
+  };
+  const queue = `${QUEUE_PREFIX}.kazoo`;
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (exited) throw new Error(`the ingest app exited during start-up; see ${log}`);
+      if (Date.now() > deadline) throw new Error(`the ingest app did not get ready; see ${log}`);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      const ch = await conn.createChannel();
+      ch.on('error', () => undefined);
+      const q = await ch.checkQueue(queue).catch(() => undefined);
+      await ch.close().catch(() => undefined);
+      if (ready && q && q.consumerCount > 0) break;
+      await sleep(100);
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+  return { pid: child.pid ?? -1, log, stop };
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench:kamailio failed: ${(e as Error)?.stack ?? String(e)}`);
+  process.exit(1);
+});

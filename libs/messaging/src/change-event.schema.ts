@@ -1,0 +1,72 @@
+// JSON Schema of a change-feed event (exchange registrations.changes and the SSE stream).
+// docs/change-event.schema.json is this object; a unit test keeps the two identical.
+export const CHANGE_EVENT_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'urn:registrations-service:change-event:1',
+  title: 'Registration change',
+  description:
+    'One change of one binding. Published persistent on topic exchange `registrations.changes` with routing key `<change>.<account_id|unassigned>.<encoded realm>.<encoded username>`, and sent as a Server-Sent Event (`id` = seq, `event` = change) by GET /v2/accounts/{ACCOUNT_ID}/registrations/changes. Delivery is at least once; `seq` only grows and orders the changes of every binding: deduplicate by seq.',
+  type: 'object',
+  required: ['seq', 'change', 'occurred_at', 'account_id', 'registration'],
+  additionalProperties: false,
+  properties: {
+    seq: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Position in the feed; resume after it with Last-Event-ID or ?since=',
+    },
+    change: {
+      enum: ['registered', 'refreshed', 'unregistered', 'expired', 'flushed', 'replaced'],
+      description: '`refreshed` only when CHANGE_FEED_REFRESHES=true',
+    },
+    occurred_at: {
+      type: 'string',
+      format: 'date-time',
+      description: 'When the change happened (the proxy event time, or the flush/expiry time)',
+    },
+    account_id: {
+      type: ['string', 'null'],
+      pattern: '^[0-9a-f]{32}$',
+      description: 'null while the realm belongs to no account',
+    },
+    registration: {
+      type: 'object',
+      description:
+        'The binding as GET /v2/accounts/{ACCOUNT_ID}/registrations lists it (keys without a value are omitted)',
+      required: ['realm', 'username', 'contact', 'expires', 'event_timestamp'],
+      properties: {
+        account_name: { type: 'string' },
+        account_realm: { type: 'string' },
+        authorizing_id: { type: 'string' },
+        authorizing_type: { type: 'string' },
+        call_id: { type: 'string' },
+        contact: { type: 'string' },
+        contact_ip: { type: 'string' },
+        contact_port: { type: 'string' },
+        event_timestamp: { type: 'integer', description: 'Gregorian seconds' },
+        expires: { type: 'integer', description: 'seconds granted; 0 once ended' },
+        from_host: { type: 'string' },
+        from_user: { type: 'string' },
+        initial_registration: { type: 'integer', description: 'Gregorian seconds' },
+        last_registration: { type: 'integer', description: 'Gregorian seconds' },
+        network_ip: { type: 'string' },
+        network_port: { type: 'string' },
+        original_contact: { type: 'string' },
+        owner_id: { type: 'string' },
+        proxy_ip: { type: 'string' },
+        proxy_path: { type: 'string' },
+        proxy_port: { type: 'string' },
+        proxy_protocol: { type: 'string' },
+        realm: { type: 'string' },
+        registrar_node: { type: 'string' },
+        source_ip: { type: 'string' },
+        source_port: { type: 'string' },
+        suppress_unregister_notify: { type: 'boolean' },
+        to_host: { type: 'string' },
+        to_user: { type: 'string' },
+        user_agent: { type: 'string' },
+        username: { type: 'string' },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,289 @@
+// The change feed: every binding change recorded with the change itself (outbox), relayed to
+// exchange registrations.changes in order, and streamed as resumable Server-Sent Events.
+import * as amqp from 'amqplib';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AccountStore, CredentialStore } from '@app/persistence';
+import { createApiApp } from '../../apps/api/src/api.bootstrap';
+import { createIngestApp } from '../../apps/ingest/src/ingest.bootstrap';
+import { eventually } from '../support/poll';
+import { startIngest, Harness } from '../support/ingest-harness';
+import { accountIdOf, kazoo, kazooFlush, nowS } from '../support/messages';
+import { SseClient } from '../support/sse-client';
+import { TEST_AMQP_URL, testConfig } from '../support/test-env';
+
+interface ChangeMsg {
+  seq: number;
+  change: string;
+  occurred_at: string;
+  account_id: string | null;
+  registration: Record<string, unknown>;
+}
+
+/** A subscriber's own queue bound to registrations.changes. */
+async function subscribe(conn: amqp.ChannelModel, binding = '#') {
+  const ch = await conn.createChannel();
+  await ch.assertExchange('registrations.changes', 'topic', { durable: true });
+  const { queue } = await ch.assertQueue('', { exclusive: true });
+  await ch.bindQueue(queue, 'registrations.changes', binding);
+  const got: { key: string; msg: ChangeMsg }[] = [];
+  await ch.consume(
+    queue,
+    (m) => m && got.push({ key: m.fields.routingKey, msg: JSON.parse(m.content.toString()) }),
+    { noAck: true },
+  );
+  return got;
+}
+
+let h: Harness;
+let conn: amqp.ChannelModel;
+beforeAll(async () => {
+  h = await startIngest();
+  conn = await amqp.connect(TEST_AMQP_URL);
+});
+afterAll(async () => {
+  await conn.close();
+  await h.stop();
+});
+
+it('a subscriber sees every change of a scenario, in order per binding, with the Kazoo item', async () => {
+  const realm = 'feed.example.net';
+  const account = accountIdOf(realm);
+  const got = await subscribe(conn, `*.${account}.#`);
+  const ts = nowS();
+  await h.broker.publish([
+    kazoo({ realm, username: 'a', contact: '<sip:a@10.0.0.1:5060>', callId: 'ca', ts }),
+    kazoo({ realm, username: 'b', contact: '<sip:b@10.0.0.2:5060>', callId: 'cb', ts }),
+    kazoo({
+      realm,
+      username: 'a',
+      contact: '<sip:a@10.0.0.1:5060>',
+      callId: 'ca',
+      ts: ts + 1,
+      first: false,
+    }), // refresh: not in the feed by default
+    kazoo({ realm, username: 'a', contact: '<sip:a@10.9.9.9:5070>', callId: 'ca', ts: ts + 2 }), // same Call-ID, new contact
+    kazoo({
+      realm,
+      username: 'b',
+      contact: '<sip:b@10.0.0.2:5060>',
+      callId: 'cb',
+      ts: ts + 3,
+      expires: 0,
+    }),
+    kazoo({
+      realm,
+      username: 'c',
+      contact: '<sip:c@10.0.0.3:5060>',
+      callId: 'cc',
+      ts: ts + 3,
+      expires: 1,
+    }),
+  ]);
+  await h.broker.publish([kazooFlush(realm, 'a')]);
+  const expected = [
+    ['a', 'sip:a@10.0.0.1:5060', 'registered'],
+    ['b', 'sip:b@10.0.0.2:5060', 'registered'],
+    ['a', 'sip:a@10.9.9.9:5070', 'registered'],
+    ['a', 'sip:a@10.0.0.1:5060', 'replaced'],
+    ['b', 'sip:b@10.0.0.2:5060', 'unregistered'],
+    ['c', 'sip:c@10.0.0.3:5060', 'registered'],
+    ['a', 'sip:a@10.9.9.9:5070', 'flushed'],
+    ['c', 'sip:c@10.0.0.3:5060', 'expired'],
+  ];
+  await eventually(
+    async () => got.length,
+    (n) => n >= expected.length,
+    { timeoutMs: 20_000, what: 'all changes on the bus' },
+  );
+  const perBinding = (rows: string[][]) => {
+    const m = new Map<string, string[]>();
+    for (const [u, c, change] of rows) m.set(`${u} ${c}`, [...(m.get(`${u} ${c}`) ?? []), change]);
+    return m;
+  };
+  const seen = got.map((g) => [
+    String(g.msg.registration.username),
+    String(g.msg.registration.contact),
+    g.msg.change,
+  ]);
+  expect(perBinding(seen)).toEqual(perBinding(expected));
+  // Sequence numbers only grow, in publish order.
+  const seqs = got.map((g) => g.msg.seq);
+  expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
+  const first = got[0];
+  expect(first.key).toBe(`registered.${account}.feed%2Eexample%2Enet.a`);
+  expect(first.msg).toMatchObject({
+    change: 'registered',
+    account_id: account,
+    registration: { username: 'a', realm, call_id: 'ca', contact_ip: '10.0.0.1' },
+  });
+  expect(new Date(first.msg.occurred_at).getTime()).toBe(ts * 1000);
+});
+
+it('the relay down between commit and publish loses nothing: a restarted ingest publishes it all, in order', async () => {
+  await h.ingest.app.close();
+  const paused = await createIngestApp(testConfig({ CHANGE_RELAY_ENABLED: 'false' }), { port: 0 });
+  const realm = 'relay.example.net';
+  const got = await subscribe(conn, `*.${accountIdOf(realm)}.#`);
+  const ts = nowS();
+  await h.broker.publish(
+    Array.from({ length: 30 }, (_, i) => kazoo({ realm, username: `r${i}`, ts })),
+  );
+  const pending = await eventually(
+    () =>
+      h.pool
+        .query(
+          `SELECT count(*)::int AS n FROM registration_changes WHERE realm = $1 AND published_at IS NULL`,
+          [realm],
+        )
+        .then((r) => r.rows[0].n as number),
+    (n) => n === 30,
+    { what: '30 committed, unpublished changes' },
+  );
+  expect(pending).toBe(30);
+  expect(got).toHaveLength(0);
+  await paused.app.close(); // the "crash": committed, never published
+  h.ingest = await createIngestApp(testConfig(), { port: 0 });
+  await eventually(
+    async () => got.length,
+    (n) => n === 30,
+    { what: 'the 30 changes after restart' },
+  );
+  const seqs = got.map((g) => g.msg.seq);
+  expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
+  expect(new Set(got.map((g) => g.msg.registration.username)).size).toBe(30);
+});
+
+describe('Server-Sent Events', () => {
+  let api: { app: NestFastifyApplication; url: string };
+  const realmA = 'sse-a.example.net';
+  const realmB = 'sse-b.example.net';
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    api = await createApiApp(testConfig(), { port: 0 });
+    const accounts = api.app.get(AccountStore);
+    const credentials = api.app.get(CredentialStore);
+    for (const realm of [realmA, realmB]) {
+      await accounts.createOrAdopt({ id: accountIdOf(realm), name: realm, realm });
+      const key = await credentials.createApiKey(accountIdOf(realm));
+      const res = await fetch(`${api.url}/v2/api_auth`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ data: { api_key: key } }),
+      });
+      tokens[realm] = ((await res.json()) as { auth_token: string }).auth_token;
+    }
+  });
+  afterAll(async () => {
+    await api.app.close();
+  });
+
+  const url = (realm: string, q = '') =>
+    `${api.url}/v2/accounts/${accountIdOf(realm)}/registrations/changes${q}`;
+
+  it('snapshot, then live changes; resumed with Last-Event-ID it gets exactly what it missed; accounts never mix', async () => {
+    const ts = nowS();
+    await h.broker.publish([
+      kazoo({ realm: realmA, username: 'live1', ts }),
+      kazoo({ realm: realmB, username: 'other', ts }),
+    ]);
+    await eventually(
+      () =>
+        h.pool
+          .query(`SELECT count(*)::int AS n FROM registration_changes WHERE realm IN ($1, $2)`, [
+            realmA,
+            realmB,
+          ])
+          .then((r) => r.rows[0].n as number),
+      (n) => n === 2,
+    );
+    // EventSource style: the token as a query parameter.
+    const first = new SseClient(url(realmA, `?auth_token=${tokens[realmA]}`));
+    await first.open();
+    expect(first.status).toBe(200);
+    await eventually(
+      async () => first.events.map((e) => e.event),
+      (ev) => ev.includes('snapshot-complete'),
+      { what: 'the snapshot' },
+    );
+    const snapshot = first.events
+      .filter((e) => e.event === 'snapshot')
+      .map((e) => JSON.parse(e.data) as Record<string, unknown>);
+    expect(snapshot.map((s) => s.username)).toEqual(['live1']);
+    expect(
+      first.events.filter((e) => e.event === 'snapshot').every((e) => e.id === undefined),
+    ).toBe(true);
+
+    await h.broker.publish([
+      kazoo({ realm: realmA, username: 'live2', ts: ts + 1 }),
+      kazoo({ realm: realmB, username: 'other2', ts: ts + 1 }),
+    ]);
+    await eventually(
+      async () => first.events.filter((e) => e.event === 'registered').length,
+      (n) => n === 1,
+      { what: 'a live change' },
+    );
+    await first.close(); // connection drops
+    const resumeFrom = first.lastId!;
+
+    // Missed while disconnected: in A two changes, in B one.
+    await h.broker.publish([
+      kazoo({ realm: realmA, username: 'live1', ts: ts + 2, expires: 0 }),
+      kazoo({ realm: realmA, username: 'live3', ts: ts + 2 }),
+      kazoo({ realm: realmB, username: 'other3', ts: ts + 2 }),
+    ]);
+    await eventually(
+      () =>
+        h.pool
+          .query(`SELECT count(*)::int AS n FROM registration_changes WHERE realm = $1`, [realmA])
+          .then((r) => r.rows[0].n as number),
+      (n) => n === 4,
+    );
+    const resumed = new SseClient(url(realmA), {
+      'x-auth-token': tokens[realmA],
+      'last-event-id': resumeFrom,
+    });
+    await resumed.open();
+    await eventually(
+      async () => resumed.events.length,
+      (n) => n >= 2,
+      { what: 'the missed changes' },
+    );
+    await new Promise((r) => setTimeout(r, 600)); // would anything extra (a repeat, a snapshot) follow?
+    await resumed.close();
+    const missed = await h.pool.query(
+      `SELECT seq::text, change, registration->>'username' AS username FROM registration_changes WHERE account_id = $1 AND seq > $2 ORDER BY seq`,
+      [accountIdOf(realmA), resumeFrom],
+    );
+    expect(
+      resumed.events.map((e) => [
+        e.id,
+        e.event,
+        (JSON.parse(e.data) as ChangeMsg).registration.username,
+      ]),
+    ).toEqual(missed.rows.map((r) => [r.seq, r.change, r.username]));
+    expect(resumed.events.map((e) => e.event)).toEqual(['unregistered', 'registered']);
+    // Nothing of account B ever appears in A's stream.
+    for (const e of [...first.events, ...resumed.events]) expect(e.data).not.toContain(realmB);
+  });
+
+  it('refuses a foreign account, and a position older than retention with a clear error', async () => {
+    const foreign = new SseClient(url(realmB), { 'x-auth-token': tokens[realmA] });
+    await foreign.open();
+    expect(foreign.status).toBe(403);
+    await h.pool.query(
+      `UPDATE registration_changes_horizon SET pruned_through = 1000000 WHERE id = 1`,
+    );
+    try {
+      const res = await fetch(url(realmA, '?since=5'), {
+        headers: { 'x-auth-token': tokens[realmA] },
+      });
+      expect(res.status).toBe(410);
+      const body = (await res.json()) as { message: string; data: { message: string } };
+      expect(body.message).toBe('position_expired');
+      expect(body.data.message).toMatch(/fresh snapshot/);
+    } finally {
+      await h.pool.query(`UPDATE registration_changes_horizon SET pruned_through = 0 WHERE id = 1`);
+    }
+  });
+});
