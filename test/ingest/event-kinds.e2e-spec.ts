@@ -313,6 +313,27 @@ describe('accounts', () => {
   });
 });
 
+it('a user whose whole life falls in one batch still gets an extension id', async () => {
+  const ts = nowS();
+  await h.broker.publish([
+    kazoo({ realm: 'brief.example.net', username: 'blink', ts }),
+    kazoo({ realm: 'brief.example.net', username: 'blink', ts: ts + 1, expires: 0 }),
+  ]);
+  await eventually(
+    () =>
+      h.pool
+        .query(
+          `SELECT count(*)::int AS n FROM registration_history WHERE realm_key = 'brief.example.net'`,
+        )
+        .then((r) => r.rows[0].n as number),
+    (n) => n === 1,
+  );
+  const ext = await h.pool.query(
+    `SELECT username FROM extensions WHERE realm_key = 'brief.example.net'`,
+  );
+  expect(ext.rows).toEqual([{ username: 'blink' }]);
+});
+
 describe('FreeSWITCH sofia events', () => {
   const realm = 'fs.example.net';
   it('register, refresh, unregister and expire', async () => {

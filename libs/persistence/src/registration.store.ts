@@ -123,7 +123,7 @@ export class RegistrationStore {
            extensions AS (
              INSERT INTO extensions (realm_key, username_key, realm, username, account_id)
              SELECT DISTINCT ON (realm_key, username_key) realm_key, username_key, realm, username, account_id
-               FROM input WHERE end_reason IS NULL
+               FROM input
              ON CONFLICT (realm_key, username_key) DO NOTHING
            )
            SELECT id, realm_key, username_key, contact_uri FROM upserted`,
