@@ -19,7 +19,7 @@
 import 'reflect-metadata';
 import { createHash, randomUUID } from 'node:crypto';
 import * as os from 'node:os';
-import Fastify, { FastifyReply, FastifyRequest } from 'fastify';
+import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Pool, QueryConfig } from 'pg';
 import { GREGORIAN_OFFSET_S } from '@app/registrations/time';
 import { API_VERSION } from '../../apps/api/src/kazoo/kazoo-envelope';
@@ -211,7 +211,8 @@ function decodeStartKey(v: string): [string, string, string] | undefined {
   return undefined;
 }
 
-async function main(): Promise<void> {
+/** The bare app, routes registered, not listening (also used in-process with inject()). */
+export async function buildBareApp(): Promise<FastifyInstance> {
   const sql: ProductSql = await captureProductSql();
   const app = Fastify({
     logger: false,
@@ -279,6 +280,11 @@ async function main(): Promise<void> {
   );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  return app;
+}
+
+async function main(): Promise<void> {
+  const app = await buildBareApp();
   await app.listen({ port: PORT, host: HOST });
   console.log(`bare: listening on ${HOST}:${PORT} (pool ${POOL_SIZE}, prepared ${PREPARED})`);
   const stop = () => {
@@ -291,7 +297,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-main().catch((e: unknown) => {
-  console.error(`bare: start-up failed: ${(e as Error)?.stack ?? String(e)}`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(`bare: start-up failed: ${(e as Error)?.stack ?? String(e)}`);
+    process.exit(1);
+  });
+}

@@ -274,7 +274,12 @@ async function main(): Promise<void> {
       (heapFetches !== undefined ? `, heap fetches ${heapFetches}` : '') +
       (heapBlocks !== undefined ? `, ${heapBlocks} heap pages visited` : '') +
       (countMs !== undefined ? `, ${countMs} ms` : '');
-    console.log(`plan check: count is ${countPlanLine}\n`);
+    const countIndexOnly = /Index Only Scan/.test(plans.count) && Number(heapFetches ?? 0) === 0;
+    console.log(
+      countIndexOnly
+        ? `plan check: count is an index-only scan (${countPlanLine})\n`
+        : `plan check: count is NOT an index-only scan: ${countPlanLine} (every live binding of the account is read from the table)\n`,
+    );
 
     console.log(
       `load: autocannon, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per run, ${ROUNDS} rounds, product and bare alternating`,
@@ -309,7 +314,7 @@ async function main(): Promise<void> {
     );
   const rows: string[] = [];
   const table = [
-    '| route | server | req/s | p50 ms | p99 ms | server CPU µs/req | Postgres CPU µs/req | body bytes |',
+    '| route | server | req/s | p50 ms | p99 ms | server CPU µs/req | Postgres CPU µs/req | bytes/response (with headers) |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   console.log('\nmedians:');
@@ -372,6 +377,12 @@ ${table.join('\n')}
 - list ratio **${f2(listRatio)}**, count ratio **${f2(countRatio)}** (product req/s ÷ bare req/s).
 - ${verdicts.join('\n- ')}
 - list plan: ${listIndexScan ? 'ordered index scan, no sort' : '**not an index scan**'}; count plan: ${countPlanLine}.
+- With ${CONNECTIONS} connections always busy, mean latency = ${CONNECTIONS} ÷ throughput: a p99 under
+  ${TARGET_P99_MS} ms needs well over ${f0((CONNECTIONS * 1000) / TARGET_P99_MS)} req/s from the whole machine (load generator,
+  server and Postgres on the same cores).
+- Where the time goes (medians per request): list — product ${f0(med('list', 'product', 'serverCpuUsPerReq'))} µs
+  node CPU + ${f0(med('list', 'product', 'pgCpuUsPerReq'))} µs Postgres CPU, bare ${f0(med('list', 'bare', 'serverCpuUsPerReq'))} µs + ${f0(med('list', 'bare', 'pgCpuUsPerReq'))} µs;
+  count — product ${f0(med('count', 'product', 'serverCpuUsPerReq'))} µs + ${f0(med('count', 'product', 'pgCpuUsPerReq'))} µs, bare ${f0(med('count', 'bare', 'serverCpuUsPerReq'))} µs + ${f0(med('count', 'bare', 'pgCpuUsPerReq'))} µs.
 
 <details><summary>Per run (CPU as % of one core; "other" = the rest of the machine)</summary>
 

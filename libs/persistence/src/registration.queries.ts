@@ -3,6 +3,9 @@
 // index registrations_live_account, so a page is an index range scan and start_key paging
 // neither loses nor repeats rows.
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { Pool } from 'pg';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { DataSource } from 'typeorm';
 import { GREGORIAN_OFFSET_S } from '@app/registrations';
 import { domainSelect } from './binding-columns';
@@ -76,6 +79,18 @@ const LIVE = 'r.ended_at IS NULL AND r.expires_at > now()';
 export class RegistrationQueries {
   constructor(private readonly ds: DataSource) {}
 
+  /**
+   * The hot API reads run as named prepared statements on the pool (parsed and planned once
+   * per connection): TypeORM's query() sends an unnamed statement every time, which bench/api
+   * measured at 150–250 µs more Postgres CPU per request.
+   */
+  private async prepared<T>(text: string, values: unknown[]): Promise<T[]> {
+    const pool = (this.ds.driver as PostgresDriver).master as Pool;
+    const name = `q${createHash('md5').update(text).digest('hex').slice(0, 16)}`;
+    const result = await pool.query({ name, text, values });
+    return result.rows as T[];
+  }
+
   async listLive(q: ListQuery): Promise<LiveRow[]> {
     const params: unknown[] = [q.accountId];
     const where = ['r.account_id = $1', LIVE];
@@ -94,7 +109,7 @@ export class RegistrationQueries {
       params.push(q.limit);
       limit = `LIMIT $${params.length}`;
     }
-    return this.ds.query(
+    return this.prepared<LiveRow>(
       `SELECT ${domainSelect('r')}, a.name AS account_name, a.realm AS account_realm
          FROM registrations r LEFT JOIN accounts a ON a.id = r.account_id
         WHERE ${where.join(' AND ')}
@@ -106,12 +121,15 @@ export class RegistrationQueries {
   /** Live bindings of one account, or of all accounts when accountId is undefined. */
   async countLive(accountId?: string): Promise<number> {
     const [row] = accountId
-      ? await this.ds.query(
+      ? await this.prepared<{ n: number }>(
           `SELECT count(*)::int AS n FROM registrations r WHERE r.account_id = $1 AND ${LIVE}`,
           [accountId],
         )
-      : await this.ds.query(`SELECT count(*)::int AS n FROM registrations r WHERE ${LIVE}`);
-    return row.n as number;
+      : await this.prepared<{ n: number }>(
+          `SELECT count(*)::int AS n FROM registrations r WHERE ${LIVE}`,
+          [],
+        );
+    return row.n;
   }
 
   /** Where the account's (or one user's) live bindings are held, to address flush commands. */

@@ -52,40 +52,42 @@ export function toKazooItem(
   b: Binding,
   account?: { name?: string | null; realm?: string | null },
 ): KazooItem {
-  const item: KazooItem = {
-    account_name: account?.name ?? undefined,
-    account_realm: account?.realm ?? undefined,
-    authorizing_id: b.authorizingId,
-    authorizing_type: b.authorizingType,
-    call_id: b.callId,
-    contact: kazooContact(b.originalContact),
-    contact_ip: b.contactIp,
-    contact_port: portString(b.contactPort),
-    event_timestamp: gregorian(b.eventUs),
-    expires: b.expires,
-    from_host: b.fromHost,
-    from_user: b.fromUser,
-    initial_registration: gregorian(b.firstRegisteredUs),
-    last_registration: gregorian(b.lastRegisteredUs),
-    network_ip: b.networkIp,
-    network_port: portString(b.networkPort),
-    original_contact: b.originalContact,
-    owner_id: b.ownerId,
-    proxy_ip: b.proxyIp,
-    proxy_path: b.proxyPath,
-    proxy_port: portString(b.proxyPort),
-    proxy_protocol: b.proxyProtocol,
-    realm: b.realm,
-    registrar_node: b.registrarNode,
-    source_ip: b.sourceIp,
-    source_port: portString(b.sourcePort),
-    suppress_unregister_notify: b.suppressUnregisterNotify,
-    to_host: b.toHost,
-    to_user: b.toUser,
-    user_agent: b.userAgent,
-    username: b.username,
+  // Only defined values are set (no `delete` afterwards: it leaves V8 with slow objects, and
+  // this runs for every item of every list).
+  const item: KazooItem = {};
+  const set = (k: keyof KazooItem, v: string | number | boolean | null | undefined) => {
+    if (v !== undefined && v !== null) item[k] = v;
   };
-  for (const k of Object.keys(item) as (keyof KazooItem)[])
-    if (item[k] === undefined) delete item[k];
+  set('account_name', account?.name);
+  set('account_realm', account?.realm);
+  set('authorizing_id', b.authorizingId);
+  set('authorizing_type', b.authorizingType);
+  set('call_id', b.callId);
+  set('contact', kazooContact(b.originalContact));
+  set('contact_ip', b.contactIp);
+  set('contact_port', portString(b.contactPort));
+  set('event_timestamp', gregorian(b.eventUs));
+  set('expires', b.expires);
+  set('from_host', b.fromHost);
+  set('from_user', b.fromUser);
+  set('initial_registration', gregorian(b.firstRegisteredUs));
+  set('last_registration', gregorian(b.lastRegisteredUs));
+  set('network_ip', b.networkIp);
+  set('network_port', portString(b.networkPort));
+  set('original_contact', b.originalContact);
+  set('owner_id', b.ownerId);
+  set('proxy_ip', b.proxyIp);
+  set('proxy_path', b.proxyPath);
+  set('proxy_port', portString(b.proxyPort));
+  set('proxy_protocol', b.proxyProtocol);
+  set('realm', b.realm);
+  set('registrar_node', b.registrarNode);
+  set('source_ip', b.sourceIp);
+  set('source_port', portString(b.sourcePort));
+  set('suppress_unregister_notify', b.suppressUnregisterNotify);
+  set('to_host', b.toHost);
+  set('to_user', b.toUser);
+  set('user_agent', b.userAgent);
+  set('username', b.username);
   return item;
 }

@@ -12,14 +12,23 @@ export interface EnvelopeContext {
   requestId: string;
 }
 
-export function envelope(ctx: EnvelopeContext, data: unknown, extra: Record<string, unknown> = {}) {
+/**
+ * `fingerprint`: a short string that changes whenever `data` does (e.g. ids and event times of a
+ * page), hashed instead of the serialised data so a large list is not serialised twice.
+ */
+export function envelope(
+  ctx: EnvelopeContext,
+  data: unknown,
+  extra: Record<string, unknown> = {},
+  fingerprint?: string,
+) {
   return {
     auth_token: ctx.authToken ?? '',
     data,
     ...extra,
     node: NODE,
     request_id: ctx.requestId,
-    revision: revisionOf(data),
+    revision: revisionOf(fingerprint ?? data),
     status: 'success',
     timestamp: new Date().toISOString(),
     version: API_VERSION,

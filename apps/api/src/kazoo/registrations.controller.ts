@@ -67,7 +67,16 @@ export class KazooRegistrationsController {
     const extra: Record<string, unknown> = { page_size: items.length };
     if (more) extra.next_start_key = encodeStartKey(page[page.length - 1]);
     if (q.after) extra.start_key = query.start_key;
-    return envelope({ authToken: principal.token, requestId: String(req.id) }, items, extra);
+    // Each binding's id and last event time identify the page's content.
+    const fingerprint =
+      page.map((r) => `${r.id}:${String(r.event_us)}:${String(r.expires)}`).join(',') +
+      `|${items.length}`;
+    return envelope(
+      { authToken: principal.token, requestId: String(req.id) },
+      items,
+      extra,
+      fingerprint,
+    );
   }
 
   @Get('accounts/:accountId/registrations/count')

@@ -2,6 +2,7 @@ import { InitialSchema1795400000000 } from './1795400000000-initial-schema';
 import { Credentials1795500000000 } from './1795500000000-credentials';
 import { ChangeOutbox1795600000000 } from './1795600000000-change-outbox';
 import { DialectIndexes1795700000000 } from './1795700000000-dialect-indexes';
+import { LiveAccountCovering1795800000000 } from './1795800000000-live-account-covering';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   Credentials1795500000000,
   ChangeOutbox1795600000000,
   DialectIndexes1795700000000,
+  LiveAccountCovering1795800000000,
 ];
