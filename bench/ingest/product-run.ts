@@ -4,7 +4,7 @@
 // counts every message as committed (acks follow commits) and the queues are empty.
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -45,7 +45,9 @@ export interface ProductResult {
 export async function runProduct(o: ProductRun): Promise<ProductResult> {
   const log = join(tmpdir(), `registrations-bench-ingest-${process.pid}-${Date.now()}.log`);
   const out = createWriteStream(log);
-  const child = spawn(process.execPath, [MAIN], {
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": to look inside the app.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
     env: { ...process.env, ...o.env, INGEST_PORT: String(o.port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -59,6 +61,7 @@ export async function runProduct(o: ProductRun): Promise<ProductResult> {
     if (Date.now() > deadline) throw new Error(`the ingest app did not finish in time; see ${log}`);
   };
   const url = `http://127.0.0.1:${o.port}`;
+  let ok = false;
   const ch = await o.conn.createChannel(); // one channel for all polls: cheap for the broker
   const ready = async () => {
     let n = 0;
@@ -102,11 +105,13 @@ export async function runProduct(o: ProductRun): Promise<ProductResult> {
       check();
       await sleep(50);
     }
+    ok = true;
     return { ms, metrics, cpu, log };
   } finally {
     await stop(child, exited);
     await ch.close().catch(() => undefined);
     out.end();
+    if (ok) rmSync(log, { force: true }); // kept only when something went wrong
   }
 }
 

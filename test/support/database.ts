@@ -10,6 +10,9 @@ export async function resetDatabase(pool: Pool): Promise<void> {
   await pool.query(
     'TRUNCATE registrations, registration_history, extensions, accounts, registration_changes RESTART IDENTITY CASCADE',
   );
+  // The change feed's positions restart with the sequence.
+  await pool.query('UPDATE registration_changes_relay SET published_through = 0');
+  await pool.query('UPDATE registration_changes_horizon SET pruned_through = 0');
 }
 
 export interface LiveRow {

@@ -1,6 +1,6 @@
 // The outbox relay: publishes committed changes (registration_changes) to exchange
-// registrations.changes in sequence order, persistent, with publisher confirms, and marks them
-// published in the same transaction that locked them. A crash after publishing and before the
+// registrations.changes in sequence order, persistent, with publisher confirms, then moves its
+// position (registration_changes_relay) past them in the same transaction. A crash after publishing and before the
 // commit republishes them after restart (at least once; consumers dedupe by seq). Only one
 // instance relays at a time (advisory lock), which also keeps the order.
 import {
@@ -82,20 +82,22 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
         await q.rollbackTransaction();
         return 0;
       }
+      const [{ through }] = await q.query(
+        `SELECT published_through AS through FROM registration_changes_relay WHERE id = 1`,
+      );
       const rows: ChangeRow[] = await q.query(
         `SELECT seq, change, occurred_at, account_id, realm, username, registration
-           FROM registration_changes WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
-        [BATCH],
+           FROM registration_changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
+        [through, BATCH],
       );
       if (rows.length === 0) {
         await q.commitTransaction();
         return 0;
       }
       await Promise.all(rows.flatMap((r) => this.publish(r)));
-      await q.query(
-        `UPDATE registration_changes SET published_at = now() WHERE seq = ANY($1::bigint[])`,
-        [rows.map((r) => r.seq)],
-      );
+      await q.query(`UPDATE registration_changes_relay SET published_through = $1 WHERE id = 1`, [
+        rows[rows.length - 1].seq,
+      ]);
       await q.commitTransaction();
       return rows.length;
     } catch (e) {

@@ -72,7 +72,7 @@ export class RegistrationStore {
         string,
         { realm_key: string; username_key: string; contact_uri: string }
       >();
-      const callIds = new Set<string>();
+      const calls = new Map<string, { realm_key: string; username_key: string; call_id: string }>();
       const realmsWithoutAccount = new Set<string>();
       for (const e of events) {
         const realmKey = e.realm.toLowerCase();
@@ -82,7 +82,13 @@ export class RegistrationStore {
           username_key: usernameKey,
           contact_uri: e.contactUri,
         });
-        if (e.callId && (e.kind === 'register' || e.kind === 'refresh')) callIds.add(e.callId);
+        if (e.callId && (e.kind === 'register' || e.kind === 'refresh')) {
+          calls.set(`${realmKey}\u0000${usernameKey}\u0000${e.callId}`, {
+            realm_key: realmKey,
+            username_key: usernameKey,
+            call_id: e.callId,
+          });
+        }
         if (!e.account) realmsWithoutAccount.add(realmKey);
       }
       const currentRows: Record<string, unknown>[] = await q.query(
@@ -90,9 +96,15 @@ export class RegistrationStore {
            SELECT r2.id FROM registrations r2
              JOIN json_to_recordset($1::json) AS k(${KEY_TYPES}) USING (realm_key, username_key, contact_uri)
            UNION
-           SELECT r3.id FROM registrations r3 WHERE r3.call_id = ANY($2::text[]) AND r3.ended_at IS NULL
+           SELECT r3.id FROM registrations r3
+             JOIN json_to_recordset($2::json) AS c(realm_key text, username_key text, call_id text)
+               ON r3.realm_key = c.realm_key AND r3.username_key = c.username_key AND r3.call_id = c.call_id
+            WHERE r3.ended_at IS NULL
          ) ORDER BY r.id FOR UPDATE`,
-        [JSON.stringify([...keys.values()]), [...callIds]],
+        // Call-IDs are looked up per AOR, through the unique index's (realm, username) prefix:
+        // a plan that does not depend on fresh table statistics (bench/ingest found a global
+        // call_id lookup scanning every live row on an un-analysed table).
+        [JSON.stringify([...keys.values()]), JSON.stringify([...calls.values()])],
       );
       const accountByRealm = new Map<string, string>();
       if (realmsWithoutAccount.size > 0) {
@@ -252,7 +264,8 @@ export class RegistrationStore {
     const [row] = await this.ds.query(
       `WITH gone AS (
          DELETE FROM registration_changes
-          WHERE recorded_at < now() - make_interval(days => $1) AND published_at IS NOT NULL
+          WHERE recorded_at < now() - make_interval(days => $1)
+            AND seq <= (SELECT published_through FROM registration_changes_relay)
           RETURNING seq
        ), horizon AS (
          UPDATE registration_changes_horizon SET pruned_through = GREATEST(pruned_through, (SELECT max(seq) FROM gone))

@@ -3,6 +3,7 @@ import { Credentials1795500000000 } from './1795500000000-credentials';
 import { ChangeOutbox1795600000000 } from './1795600000000-change-outbox';
 import { DialectIndexes1795700000000 } from './1795700000000-dialect-indexes';
 import { LiveAccountCovering1795800000000 } from './1795800000000-live-account-covering';
+import { ChangeRelayCursor1795900000000 } from './1795900000000-change-relay-cursor';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   ChangeOutbox1795600000000,
   DialectIndexes1795700000000,
   LiveAccountCovering1795800000000,
+  ChangeRelayCursor1795900000000,
 ];
