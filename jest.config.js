@@ -5,7 +5,10 @@
 const tsJest = ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json' }];
 // content-disposition@3 (under @fastify/static, which serves Swagger UI) is ESM-only: Node
 // requires it natively, Jest's module runtime cannot, so Jest transpiles that package.
-const esmOnly = ['ts-jest', { isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true } }];
+const esmOnly = [
+  'ts-jest',
+  { isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true } },
+];
 const transformIgnorePatterns = ['/node_modules/(?!content-disposition/)'];
 const moduleNameMapper = {
   '^@app/(registrations|persistence|messaging|config|observability)(/.*)?$':

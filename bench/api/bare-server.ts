@@ -9,7 +9,7 @@
 //   account or a descendant (or the caller a super-admin). Tokens and accounts are cached 5 s,
 //   as AuthService does;
 // - the body, byte for byte but for request_id and timestamp: Kazoo's envelope (auth_token,
-//   data, page_size, next_start_key, node, request_id, revision = md5 of the data's JSON, status,
+//   data, page_size, next_start_key, node, request_id, revision (as the product computes it), status,
 //   timestamp, version) with the presenter's item mapping and key order;
 // - Fastify options: x-request-id echoed or generated (32 hex digits), trustProxy.
 // Faster by design: named (server-side prepared) statements (BARE_PREPARED=0 turns them off),
@@ -140,8 +140,24 @@ function fail(reply: FastifyReply, req: FastifyRequest, status: number, code: st
 }
 
 // ---- the body ----
-function envelope(token: string, dataJson: string, extraJson: string, requestId: string): string {
-  const revision = createHash('md5').update(dataJson).digest('hex');
+function fingerprintOf(rows: Record<string, unknown>[], n: number): string {
+  let f = '';
+  for (let i = 0; i < n; i++)
+    f += `${i ? ',' : ''}${String(rows[i].id)}:${String(rows[i].event_us)}:${String(rows[i].expires)}`;
+  return `${f}|${n}`;
+}
+
+/** revision: md5 of `fingerprint` when given (the product's list hashes ids and event times), else of the data. */
+function envelope(
+  token: string,
+  dataJson: string,
+  extraJson: string,
+  requestId: string,
+  fingerprint?: string,
+): string {
+  const revision = createHash('md5')
+    .update(fingerprint ?? dataJson)
+    .digest('hex');
   return (
     `{"auth_token":${JSON.stringify(token)},"data":${dataJson}${extraJson},"node":${NODE_JSON},` +
     `"request_id":"${requestId}","revision":"${revision}","status":"success",` +
@@ -261,7 +277,7 @@ export async function buildBareApp(): Promise<FastifyInstance> {
       return reply
         .header('content-type', 'application/json; charset=utf-8')
         .header('x-request-id', req.id)
-        .send(envelope(token, JSON.stringify(items), extra, req.id));
+        .send(envelope(token, JSON.stringify(items), extra, req.id, fingerprintOf(rows, n)));
     },
   );
 

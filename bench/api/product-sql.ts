@@ -19,10 +19,20 @@ export interface ProductSql {
 
 export async function captureProductSql(): Promise<ProductSql> {
   let last = '';
+  // The product runs its hot reads as named prepared statements on the driver's pool
+  // (driver.master.query({ name, text, values })) and others through ds.query(sql).
   const recorder = {
     query: async (sql: string) => {
       last = sql;
       return [{ n: 0 }];
+    },
+    driver: {
+      master: {
+        query: async (config: { text: string }) => {
+          last = config.text;
+          return { rows: [{ n: 0 }] };
+        },
+      },
     },
   } as unknown as DataSource;
   const q = new RegistrationQueries(recorder);

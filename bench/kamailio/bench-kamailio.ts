@@ -12,7 +12,7 @@ import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as amqp from 'amqplib';
 import { Pool } from 'pg';
@@ -81,7 +81,9 @@ async function main(): Promise<void> {
     console.log(
       `${fmt(PHONES)} phones over ${REALMS} realms; sipp closed-loop: at most ${LIMIT} REGISTERs ` +
         `in flight, rate cap ${fmt(RATE)}/s; Kamailio ${kam.sipPort} (log ${kam.logPath}); ` +
-        `ingest ${ingest.pid} (log ${ingest.log})`,
+        `ingest ${ingest.pid} (log ${ingest.log}); load average ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')}`,
     );
     const liveCount = async () =>
       Number(
@@ -143,7 +145,9 @@ async function main(): Promise<void> {
         `${name}: ${fmt(wave.rate)} REGISTER/s (${fmt(PHONES)} in ${((last200 - sipp.startedAt) / 1000).toFixed(2)} s), ` +
           `${sipp.failed} failed, ${fmt(sipp.retransmissions)} retransmissions; ` +
           `sipp exited ${sipp.endedAt - last200} ms after its last 200 OK; ` +
-          `database complete ${wave.lagMs} ms after the last 200 OK; ${wave.cpu}`,
+          `database complete ${wave.lagMs} ms after the last 200 OK ` +
+          `(the product kept ${fmt((PHONES / (matchedAt - sipp.startedAt)) * 1000)} events/s over the wave); ` +
+          wave.cpu,
       );
     }
 
@@ -172,6 +176,8 @@ async function main(): Promise<void> {
   }
 }
 
+const OURS = new Set(['kamailio', 'postgres', 'beam.smp', 'sipp']);
+
 /** CPU seconds of the wave per process (sipp has exited by then: not counted). */
 function cpuLine(before: ReturnType<typeof cpuSnapshot>, ingestPid: number) {
   const after = cpuSnapshot();
@@ -179,7 +185,9 @@ function cpuLine(before: ReturnType<typeof cpuSnapshot>, ingestPid: number) {
     cpuSeconds(before, after, pick).toFixed(1);
   return (
     `CPU s: kamailio ${s((_, c) => c === 'kamailio')}, ingest ${s((pid) => pid === ingestPid)}, ` +
-    `postgres ${s((_, c) => c === 'postgres')}, rabbitmq ${s((_, c) => c === 'beam.smp')}`
+    `postgres ${s((_, c) => c === 'postgres')}, rabbitmq ${s((_, c) => c === 'beam.smp')}, ` +
+    // Anything else on the box (other people's runs) competes for the same 2 cores.
+    `everything else ${s((pid, c) => !OURS.has(c) && pid !== ingestPid && pid !== process.pid)}`
   );
 }
 

@@ -199,6 +199,48 @@ describe('Kazoo API over a real Kamailio and real phones', () => {
     expect(ended).toHaveLength(50);
   });
 
+  it('a phone re-registering from a new port (NAT rebinding) moves in Kamailio and the API alike', async () => {
+    // Same Call-ID and +sip.instance, new source and Contact port: Kamailio updates the contact
+    // (it matches on the instance), the product replaces the binding (same Call-ID).
+    const i = PHONES - 1;
+    const p = phones[i];
+    expect(overTcp(i)).toBe(false);
+    const movedPort = await findFreePort();
+    const r = await runSipp({
+      scenario: 'register',
+      phones,
+      only: new Set([i]),
+      port: s.kam.sipPort,
+      localPort: movedPort,
+      rate: 2000,
+      cseq: 3,
+    });
+    expectAllSent(r, 1);
+
+    const want = expectedItem(p, {
+      sipPort: s.kam.sipPort,
+      localPort: movedPort,
+      transport: 'udp',
+      accountName: s.account(p.realm).name,
+    });
+    const listed = await eventually(
+      async () => (await s.list(p.realm)).filter((item) => item.username === p.username),
+      (items) => items.some((item) => item.contact_port === String(movedPort)),
+      { timeoutMs: 10_000, intervalMs: 100, what: `${p.username} at its new port` },
+    );
+    expect(listed.map(comparable)).toEqual([want]);
+    expect((await s.kam.contactsOf(p.username, p.realm)).map((c) => c.Address)).toEqual([
+      `sip:${p.username}@127.0.0.1:${movedPort};transport=UDP`,
+    ]);
+    const replaced = (await endedBindings(s.ingest.pool)).filter(
+      (h) => h.end_reason === 'replaced',
+    );
+    expect(replaced.map((h) => [h.username, h.contact_uri])).toEqual([
+      [p.username, `sip:${p.username}@127.0.0.1:${udpPort};transport=UDP`],
+    ]);
+    await settleAt(PHONES - 50, 'down');
+  });
+
   it('phones with a short Expires that stop refreshing end as expired, in Kamailio and the API', async () => {
     const before = PHONES - 50;
     const short = makePhones({

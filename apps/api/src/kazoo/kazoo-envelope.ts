@@ -57,7 +57,7 @@ export function errorEnvelope(
 /** A content hash, as Kazoo's revision changes with the document. */
 function revisionOf(data: unknown): string {
   return createHash('md5')
-    .update(JSON.stringify(data) ?? '')
+    .update(typeof data === 'string' ? data : (JSON.stringify(data) ?? ''))
     .digest('hex');
 }
 
