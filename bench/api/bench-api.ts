@@ -13,7 +13,7 @@ import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { CredentialStore } from '@app/persistence/credential.store';
-import { cpuSeconds, cpuSnapshot, machineBusySeconds } from './cpu';
+import { cpuSeconds, cpuSnapshot, machineBusySeconds } from '../support/proc-cpu';
 import {
   BENCH_DATABASE_URL,
   BIG_ACCOUNT_BINDINGS,

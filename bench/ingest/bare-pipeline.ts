@@ -13,7 +13,7 @@ import {
   recordsetSelect,
 } from '@app/persistence/binding-columns';
 import { BareRow, toBareRow } from './bare-rows';
-import { CpuSnapshot, cpuSnapshot } from './proc-cpu';
+import { CpuSnapshot, cpuSnapshot } from '../support/proc-cpu';
 
 export type SqlVariant = 'values' | 'json';
 export const VARIANT_LABEL: Record<SqlVariant, string> = {

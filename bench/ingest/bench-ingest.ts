@@ -24,9 +24,9 @@ import {
   QUEUE_PREFIX,
   resetQueues,
 } from './bench-env';
-import { cpuReport, cpuSnapshot } from './proc-cpu';
+import { cpuReport, cpuSnapshot } from '../support/proc-cpu';
 import { metricSum, runProduct } from './product-run';
-import { ensureVhost } from './vhost';
+import { ensureVhost } from '../../scripts/support/rabbitmq-vhost';
 
 const AORS = 100_000;
 const EVENTS = 200_000;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ChannelModel } from 'amqplib';
-import { cpuReport, cpuSnapshot } from './proc-cpu';
+import { cpuReport, cpuSnapshot } from '../support/proc-cpu';
 
 const MAIN = resolve(__dirname, '../../apps/ingest/src/main.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

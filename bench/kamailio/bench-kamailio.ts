@@ -22,9 +22,9 @@ import { initializeDataSource } from '@app/persistence/database-setup';
 import { findFreePort, KamailioHandle, startKamailio } from '../../test/kamailio/kamailio-harness';
 import { makePhones } from '../../test/sipp/make-phones';
 import { runSipp, SippResult } from '../../test/sipp/sipp';
-import { cpuSeconds, cpuSnapshot } from '../ingest/proc-cpu';
+import { cpuSeconds, cpuSnapshot } from '../support/proc-cpu';
 import { metricSum } from '../ingest/product-run';
-import { ensureVhost } from '../ingest/vhost';
+import { ensureVhost } from '../../scripts/support/rabbitmq-vhost';
 
 const DATABASE_URL =
   process.env.KAMAILIO_BENCH_DATABASE_URL ??

@@ -3,7 +3,7 @@ import 'tsconfig-paths/register'; // globalSetup runs outside jest's moduleNameM
 import 'reflect-metadata';
 import { createDataSource, initializeDataSource } from '../../libs/persistence/src';
 import { assertTestDatabase, TEST_AMQP_URL, TEST_DATABASE_URL } from './test-env';
-import { ensureVhost } from './vhost';
+import { ensureVhost } from '../../scripts/support/rabbitmq-vhost';
 
 export default async function globalSetup(): Promise<void> {
   assertTestDatabase(TEST_DATABASE_URL);

@@ -1,5 +1,6 @@
-// CPU seconds used per process from /proc (Linux): tells whether the consumer (node), Postgres
-// or RabbitMQ was the busy one during a run. Processes that started during the run count from 0.
+// CPU seconds used per process from /proc (Linux), for every benchmark: tells whether our
+// process, Postgres, RabbitMQ or the load generator was the busy one during a run, and how busy
+// the rest of the (shared) machine was. Processes that started during the run count from 0.
 import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_S = 100; // CLK_TCK on Linux x86_64
@@ -55,4 +56,16 @@ export function cpuReport(
     `CPU s: node ${s((pid) => pid === nodePid)}, postgres ${s((pid) => pgPids.includes(pid))}, ` +
     `rabbitmq (all vhosts) ${s((_, c) => c === 'beam.smp')}`
   );
+}
+
+/** Busy CPU seconds of the whole machine (all processes, /proc/stat), for "who else was busy". */
+export function machineBusySeconds(): number {
+  const f = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  // user nice system idle iowait irq softirq steal …
+  return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / TICKS_PER_S;
 }

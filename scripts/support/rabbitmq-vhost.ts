@@ -1,5 +1,5 @@
-// Makes sure a RabbitMQ vhost exists: through the management API when it is there (Docker
-// image), else with rabbitmqctl on this machine.
+// Makes sure a RabbitMQ vhost exists (for the tests and the benchmarks, which each use their
+// own): through the management API when it is there (Docker image), else with rabbitmqctl.
 import { execFileSync } from 'node:child_process';
 
 export async function ensureVhost(amqpUrl: string): Promise<void> {
