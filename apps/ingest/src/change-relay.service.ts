@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ConfirmPublisher, keys, topology } from '@app/messaging';
+import { PeriodicTask } from './periodic-task';
 
 const RELAY_LOCK = 7_406_314;
 const BATCH = 500;
@@ -34,10 +35,7 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
   private readonly publisher: ConfirmPublisher;
   private readonly exchange: string;
   private readonly notificationsExchange: string;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
-  private backoffMs = 100;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly ds: DataSource,
@@ -56,16 +54,21 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
       { warn: (m) => this.logger.warn(m) },
       'registrations-relay',
     );
+    // A full batch means more are waiting: go again at once.
+    this.task = new PeriodicTask(
+      'change relay',
+      async () => ((await this.relayOnce()) === BATCH ? 0 : 100),
+      (m) => this.logger.warn(m),
+      { initialBackoffMs: 100, maxBackoffMs: 10_000 },
+    );
   }
 
   onApplicationBootstrap(): void {
-    if (this.config.CHANGE_FEED_ENABLED && this.config.CHANGE_RELAY_ENABLED) this.schedule(0);
+    if (this.config.CHANGE_FEED_ENABLED && this.config.CHANGE_RELAY_ENABLED) this.task.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.task.stop();
     await this.publisher.close();
   }
 
@@ -143,27 +146,6 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
       );
     }
     return out;
-  }
-
-  private schedule(delay: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.relayOnce()
-        .then(
-          (n) => {
-            this.backoffMs = 100;
-            this.schedule(n === BATCH ? 0 : 100);
-          },
-          (e: Error) => {
-            this.logger.warn(
-              `change relay failed (${e.message}); retrying in ${this.backoffMs} ms`,
-            );
-            this.schedule(this.backoffMs);
-            this.backoffMs = Math.min(this.backoffMs * 2, 10_000);
-          },
-        )
-        .finally(() => (this.running = undefined));
-    }, delay);
   }
 }
 

@@ -12,6 +12,7 @@ import {
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { RegistrationStore } from '@app/persistence';
 import { MetricsService } from '@app/observability';
+import { PeriodicTask } from './periodic-task';
 
 const PRUNE_EVERY_MS = 10 * 60_000;
 const GAUGE_EVERY_MS = 15_000;
@@ -19,26 +20,34 @@ const GAUGE_EVERY_MS = 15_000;
 @Injectable()
 export class ExpirySweeperService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ExpirySweeperService.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly task: PeriodicTask;
   private lastPrune = 0;
   private lastGauge = 0;
-  private stopped = false;
+  private stopping = false;
 
   constructor(
     private readonly store: RegistrationStore,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(
+      'expiry sweep',
+      async () => {
+        await this.sweep();
+        return this.config.SWEEP_INTERVAL_MS;
+      },
+      (m) => this.logger.warn(m),
+      { initialBackoffMs: this.config.SWEEP_INTERVAL_MS, maxBackoffMs: 30_000 },
+    );
+  }
 
   onApplicationBootstrap(): void {
-    this.schedule(0);
+    this.task.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    this.stopping = true;
+    await this.task.stop();
   }
 
   /** One pass: expire what is due (in chunks), and now and then prune and count. */
@@ -48,7 +57,7 @@ export class ExpirySweeperService implements OnApplicationBootstrap, OnModuleDes
       const ended = await this.store.expireDue(5000);
       if (!ended) break; // another instance holds the sweep lock
       total += ended.length;
-      if (ended.length < 5000 || this.stopped) break;
+      if (ended.length < 5000 || this.stopping) break;
     }
     if (total) this.metrics.ended.inc({ reason: 'expired' }, total);
     const now = Date.now();
@@ -70,17 +79,5 @@ export class ExpirySweeperService implements OnApplicationBootstrap, OnModuleDes
       this.metrics.liveBindings.set({ assigned: 'false' }, live.unassigned);
     }
     return total;
-  }
-
-  private schedule(delay: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.sweep()
-        .then(
-          () => undefined,
-          (e: Error) => this.logger.warn(`expiry sweep failed (${e.message}); will retry`),
-        )
-        .finally(() => this.schedule(this.config.SWEEP_INTERVAL_MS));
-    }, delay);
   }
 }

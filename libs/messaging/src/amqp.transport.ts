@@ -71,11 +71,6 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     return this.connection as T;
   }
 
-  /** True when every consumer has nothing received and unacked (for tests and shutdown). */
-  get idle(): boolean {
-    return this.consumers.every((c) => c.idle);
-  }
-
   private async connectWithRetry(): Promise<void> {
     let delay = 500;
     while (!this.closing) {

@@ -76,10 +76,6 @@ export class BatchConsumer {
     this.buffer = [];
   }
 
-  get idle(): boolean {
-    return !this.draining && this.buffer.length === 0;
-  }
-
   private receive(m: ConsumeMessage): void {
     if (this.abandoned) return;
     this.buffer.push(m);

@@ -1,15 +1,4 @@
-import { isFlush, keyOf, ProxyEvent } from './registration-event';
-
-describe('keyOf', () => {
-  it('compares realm and username without case, the contact URI exactly', () => {
-    expect(keyOf('Acme.SIP.example.net', 'Alice', 'sip:alice@10.0.0.5')).toBe(
-      keyOf('acme.sip.example.net', 'alice', 'sip:alice@10.0.0.5'),
-    );
-    expect(keyOf('acme.sip.example.net', 'alice', 'sip:Alice@10.0.0.5')).not.toBe(
-      keyOf('acme.sip.example.net', 'alice', 'sip:alice@10.0.0.5'),
-    );
-  });
-});
+import { isFlush, ProxyEvent } from './registration-event';
 
 describe('isFlush', () => {
   it('tells flush commands from registration events', () => {

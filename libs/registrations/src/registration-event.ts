@@ -70,8 +70,3 @@ export type ProxyEvent = RegistrationEvent | FlushCommand;
 export function isFlush(e: ProxyEvent): e is FlushCommand {
   return e.kind === 'flush';
 }
-
-/** Case-insensitive part of a binding key. Realm and username compare without case. */
-export function keyOf(realm: string, username: string, contactUri: string): string {
-  return `${realm.toLowerCase()}\u0000${username.toLowerCase()}\u0000${contactUri}`;
-}

@@ -6,15 +6,3 @@ export const GREGORIAN_OFFSET_S = 62167219200;
 export function unixToGregorian(unixSeconds: number): number {
   return Math.floor(unixSeconds) + GREGORIAN_OFFSET_S;
 }
-
-export function dateToGregorian(d: Date): number {
-  return unixToGregorian(d.getTime() / 1000);
-}
-
-export function usToDate(us: number): Date {
-  return new Date(Math.floor(us / 1000));
-}
-
-export function dateToUs(d: Date): number {
-  return d.getTime() * 1000;
-}

@@ -59,9 +59,10 @@ export class ChangesController {
           'the position must be a seq (a non-negative integer)',
         );
       position = Number(positionText);
-      if (position < (await this.changes.horizon())) {
+      const horizon = await this.changes.horizon();
+      if (position < horizon) {
         throw new KazooError(410, 'position_expired', {
-          message: `changes up to seq ${await this.changes.horizon()} were dropped by retention; reconnect without a position to get a fresh snapshot`,
+          message: `changes up to seq ${horizon} were dropped by retention; reconnect without a position to get a fresh snapshot`,
         });
       }
     }
