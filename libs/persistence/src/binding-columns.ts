@@ -1,7 +1,7 @@
 // The one mapping between the domain Binding and the columns of `registrations` and
 // `registration_history`. Every SQL statement that moves bindings is generated from it, so a
 // new field is added here (and in a migration) and nowhere else.
-import type { Binding } from '@app/registrations';
+import { Binding, copyBinding } from '@app/registrations';
 
 type Kind = 'text' | 'int' | 'bigint' | 'bool' | 'us';
 
@@ -117,5 +117,42 @@ export function fromRow(row: Record<string, unknown>): Binding {
     if (v === null || v === undefined) continue;
     b[col.field] = col.kind === 'us' || col.kind === 'bigint' ? Number(v) : v;
   }
+  return b as unknown as Binding;
+}
+
+// The ingest's hot path speaks the domain's field names in SQL, so that bindings go to and come
+// from Postgres without a per-field mapping in JS: JSON.stringify(bindings) feeds
+// json_to_recordset directly, and rows come back with the Binding's keys and number types.
+
+/** `AS t("realmKey" text, …)` for json_to_recordset over JSON.stringify(bindings). */
+export const BINDING_RECORDSET = BINDING_COLUMNS.map(
+  (col) => `"${col.field}" ${SQL_TYPE[col.kind]}`,
+).join(', ');
+
+/** Select-list turning a BINDING_RECORDSET row (alias) into column values, in COLUMN_NAMES order. */
+export function bindingRecordsetSelect(alias: string): string {
+  return BINDING_COLUMNS.map((col) =>
+    col.kind === 'us' ? `to_timestamp(${alias}."${col.field}" / 1e6)` : `${alias}."${col.field}"`,
+  ).join(', ');
+}
+
+/** Select-list reading a stored row (alias) with the Binding's keys; numbers as float8 (exact below 2^53). */
+export function bindingSelect(alias: string): string {
+  return [
+    `${alias}.id::float8 AS id`,
+    ...BINDING_COLUMNS.map((col) =>
+      col.kind === 'us'
+        ? `(extract(epoch from ${alias}.${col.name}) * 1000000)::float8 AS "${col.field}"`
+        : col.kind === 'bigint'
+          ? `${alias}.${col.name}::float8 AS "${col.field}"`
+          : `${alias}.${col.name} AS "${col.field}"`,
+    ),
+  ].join(', ');
+}
+
+/** A row read with bindingSelect as a Binding (SQL NULL becomes undefined). */
+export function fromBindingRow(row: Record<string, unknown>): Binding {
+  const b = copyBinding(row as unknown as Binding) as unknown as Record<string, unknown>;
+  for (const k in b) if (b[k] === null) b[k] = undefined;
   return b as unknown as Binding;
 }

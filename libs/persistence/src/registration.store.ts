@@ -1,25 +1,28 @@
 // The registration store: the only code that writes bindings. One transaction per batch:
-// read the touched rows (locked), let the domain plan the batch, write the plan with one
-// multi-row statement (bindings, history, extensions), commit.
+// read the touched AORs' rows (locked), let the domain plan the batch, write the plan with one
+// multi-row statement (bindings, history, extensions), commit: two statements per batch.
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { DataSource, QueryRunner } from 'typeorm';
 import { ChangeFeedOptions, recordChanges } from './change-outbox';
 import {
   AccountUpsert,
+  aorKey,
   Binding,
   BindingChange,
+  bindingKey,
   EndReason,
   planBatch,
   RegistrationEvent,
 } from '@app/registrations';
 import {
+  BINDING_RECORDSET,
+  bindingRecordsetSelect,
+  bindingSelect,
   COLUMN_NAMES,
   domainSelect,
+  fromBindingRow,
   fromRow,
-  RECORDSET_TYPES,
-  recordsetSelect,
-  toRecord,
   UPDATE_SET,
 } from './binding-columns';
 
@@ -40,7 +43,45 @@ export interface BindingSelector {
   ids?: number[];
 }
 
-const KEY_TYPES = 'realm_key text, username_key text, contact_uri text';
+/**
+ * $1: the batch's AORs as JSON [{realm_key, username_key}]; $2: realm keys needing an account.
+ * One row per stored binding of those AORs (locked), and one row with a NULL id per AOR that
+ * has none; every row carries the realm → account map for $2.
+ */
+const PREREAD_SQL = `
+  WITH aor AS MATERIALIZED (
+    SELECT * FROM json_to_recordset($1::json) AS k(realm_key text, username_key text)
+  ), locked AS (
+    SELECT r.* FROM registrations r JOIN aor USING (realm_key, username_key)
+     ORDER BY r.id FOR UPDATE OF r
+  )
+  SELECT ${bindingSelect('l')}, aor.realm_key AS "aorRealm", aor.username_key AS "aorUser",
+         (SELECT json_object_agg(realm_key, id) FROM (
+            SELECT DISTINCT ON (realm_key) realm_key, id FROM accounts
+             WHERE realm_key = ANY($2::text[]) ORDER BY realm_key, created_at) owners
+         ) AS "realmAccounts"
+    FROM aor LEFT JOIN locked l USING (realm_key, username_key)`;
+
+/** $1: bindings to upsert; $2: ended segments for history; $3: bindings of AORs seen first. */
+const WRITE_SQL = `
+  WITH upserted AS (
+    INSERT INTO registrations (${COLUMN_NAMES})
+    SELECT ${bindingRecordsetSelect('t')} FROM json_to_recordset($1::json) AS t(${BINDING_RECORDSET})
+    ON CONFLICT (realm_key, username_key, contact_uri) DO UPDATE SET ${UPDATE_SET}
+    RETURNING id, realm_key, username_key, contact_uri
+  ), history AS (
+    INSERT INTO registration_history (registration_id, ${COLUMN_NAMES})
+    SELECT u.id, ${bindingRecordsetSelect('h')}
+      FROM json_to_recordset($2::json) AS h(${BINDING_RECORDSET})
+      JOIN upserted u ON u.realm_key = h."realmKey" AND u.username_key = h."usernameKey"
+                     AND u.contact_uri = h."contactUri"
+  ), extensions AS (
+    INSERT INTO extensions (realm_key, username_key, realm, username, account_id)
+    SELECT DISTINCT ON ("realmKey", "usernameKey") "realmKey", "usernameKey", realm, username, "accountId"
+      FROM json_to_recordset($3::json) AS x("realmKey" text, "usernameKey" text, realm text, username text, "accountId" text)
+    ON CONFLICT (realm_key, username_key) DO NOTHING
+  )
+  SELECT id::float8 AS id, realm_key AS "realmKey", username_key AS "usernameKey", contact_uri AS "contactUri" FROM upserted`;
 
 const INSERT_HISTORY_FROM = (source: string) => `
   INSERT INTO registration_history (registration_id, ${COLUMN_NAMES})
@@ -66,95 +107,48 @@ export class RegistrationStore {
   async applyBatch(events: readonly RegistrationEvent[]): Promise<BatchResult> {
     if (events.length === 0)
       return { written: 0, ended: 0, stale: 0, duplicates: 0, unassigned: 0, changes: [] };
+    // The AORs the batch touches, and the realms of events that name no account.
+    const aors = new Map<string, { realm_key: string; username_key: string }>();
+    const realmsWithoutAccount = new Set<string>();
+    for (const e of events) {
+      const realmKey = e.realm.toLowerCase();
+      const usernameKey = e.username.toLowerCase();
+      const k = aorKey(realmKey, usernameKey);
+      if (!aors.has(k)) aors.set(k, { realm_key: realmKey, username_key: usernameKey });
+      if (!e.account) realmsWithoutAccount.add(realmKey);
+    }
     let accountsWritten: AccountUpsert[] = [];
     const result = await this.inTransaction(async (q) => {
-      const keys = new Map<
-        string,
-        { realm_key: string; username_key: string; contact_uri: string }
-      >();
-      const calls = new Map<string, { realm_key: string; username_key: string; call_id: string }>();
-      const realmsWithoutAccount = new Set<string>();
-      for (const e of events) {
-        const realmKey = e.realm.toLowerCase();
-        const usernameKey = e.username.toLowerCase();
-        keys.set(`${realmKey}\u0000${usernameKey}\u0000${e.contactUri}`, {
-          realm_key: realmKey,
-          username_key: usernameKey,
-          contact_uri: e.contactUri,
-        });
-        if (e.callId && (e.kind === 'register' || e.kind === 'refresh')) {
-          calls.set(`${realmKey}\u0000${usernameKey}\u0000${e.callId}`, {
-            realm_key: realmKey,
-            username_key: usernameKey,
-            call_id: e.callId,
-          });
-        }
-        if (!e.account) realmsWithoutAccount.add(realmKey);
-      }
-      const currentRows: Record<string, unknown>[] = await q.query(
-        `SELECT ${domainSelect('r')} FROM registrations r WHERE r.id IN (
-           SELECT r2.id FROM registrations r2
-             JOIN json_to_recordset($1::json) AS k(${KEY_TYPES}) USING (realm_key, username_key, contact_uri)
-           UNION
-           SELECT r3.id FROM registrations r3
-             JOIN json_to_recordset($2::json) AS c(realm_key text, username_key text, call_id text)
-               ON r3.realm_key = c.realm_key AND r3.username_key = c.username_key AND r3.call_id = c.call_id
-            WHERE r3.ended_at IS NULL
-         ) ORDER BY r.id FOR UPDATE`,
-        // Call-IDs are looked up per AOR, through the unique index's (realm, username) prefix:
-        // a plan that does not depend on fresh table statistics (bench/ingest found a global
-        // call_id lookup scanning every live row on an un-analysed table).
-        [JSON.stringify([...keys.values()]), JSON.stringify([...calls.values()])],
+      // One round trip reads (and locks) every binding of every AOR touched, which covers the
+      // events' own keys and the live bindings sharing a Call-ID with them (one index range
+      // per AOR), says which AORs are new (for extensions), and which account owns each realm.
+      const rows: Record<string, unknown>[] = await q.query(PREREAD_SQL, [
+        JSON.stringify([...aors.values()]),
+        [...realmsWithoutAccount],
+      ]);
+      const current: Binding[] = [];
+      const newAors = new Set<string>();
+      const accountByRealm = new Map<string, string>(
+        Object.entries((rows[0]?.realmAccounts as Record<string, string> | null) ?? {}),
       );
-      const accountByRealm = new Map<string, string>();
-      if (realmsWithoutAccount.size > 0) {
-        const rows: { realm_key: string; id: string }[] = await q.query(
-          `SELECT DISTINCT ON (realm_key) realm_key, id FROM accounts WHERE realm_key = ANY($1::text[]) ORDER BY realm_key, created_at`,
-          [[...realmsWithoutAccount]],
-        );
-        for (const r of rows) accountByRealm.set(r.realm_key, r.id);
+      for (const row of rows) {
+        if (row.id === null) newAors.add(aorKey(row.aorRealm as string, row.aorUser as string));
+        else current.push(fromBindingRow(row));
       }
-      const plan = planBatch({ events, current: currentRows.map(fromRow), accountByRealm });
+      const plan = planBatch({ events, current, accountByRealm });
       accountsWritten = await this.upsertAccounts(q, plan.accounts);
       if (plan.bindings.length > 0) {
-        const ids: { id: string; realm_key: string; username_key: string; contact_uri: string }[] =
-          await q.query(
-            `WITH input AS (SELECT * FROM json_to_recordset($1::json) AS t(${RECORDSET_TYPES})),
-           upserted AS (
-             INSERT INTO registrations (${COLUMN_NAMES})
-             SELECT ${recordsetSelect('input')} FROM input
-             ON CONFLICT (realm_key, username_key, contact_uri) DO UPDATE SET ${UPDATE_SET}
-             RETURNING id, realm_key, username_key, contact_uri
-           ),
-           history AS (
-             INSERT INTO registration_history (registration_id, ${COLUMN_NAMES})
-             SELECT u.id, ${recordsetSelect('h')}
-               FROM json_to_recordset($2::json) AS h(${RECORDSET_TYPES})
-               JOIN upserted u USING (realm_key, username_key, contact_uri)
-           ),
-           extensions AS (
-             INSERT INTO extensions (realm_key, username_key, realm, username, account_id)
-             SELECT DISTINCT ON (realm_key, username_key) realm_key, username_key, realm, username, account_id
-               FROM input
-             ON CONFLICT (realm_key, username_key) DO NOTHING
-           )
-           SELECT id, realm_key, username_key, contact_uri FROM upserted`,
-            [
-              JSON.stringify(plan.bindings.map(toRecord)),
-              JSON.stringify(plan.history.map(toRecord)),
-            ],
-          );
-        const idByKey = new Map(
-          ids.map((r) => [
-            `${r.realm_key}\u0000${r.username_key}\u0000${r.contact_uri}`,
-            Number(r.id),
-          ]),
+        const extensions = plan.bindings.filter(
+          (b) => newAors.size > 0 && newAors.has(aorKey(b.realmKey, b.usernameKey)),
         );
-        for (const ch of plan.changes) {
-          ch.binding.id = idByKey.get(
-            `${ch.binding.realmKey}\u0000${ch.binding.usernameKey}\u0000${ch.binding.contactUri}`,
-          );
-        }
+        const ids: (Pick<Binding, 'realmKey' | 'usernameKey' | 'contactUri'> & { id: number })[] =
+          await q.query(WRITE_SQL, [
+            JSON.stringify(plan.bindings),
+            plan.history.length > 0 ? JSON.stringify(plan.history) : '[]',
+            extensions.length > 0 ? JSON.stringify(extensions) : '[]',
+          ]);
+        const idByKey = new Map(ids.map((r) => [bindingKey(r), r.id]));
+        for (const ch of plan.changes) ch.binding.id ??= idByKey.get(bindingKey(ch.binding));
         await recordChanges(q, plan.changes, this.changeFeed);
       }
       return {

@@ -1,7 +1,7 @@
 // Folds an ordered batch of registration events into what the store must write: the final
 // state of every touched binding, the ended segments for history, and the changes to announce.
 // Pure: the store reads the current rows, calls planBatch, writes the plan in one transaction.
-import { aorCallKey, Binding, bindingKey, isLive } from './binding';
+import { aorCallKey, Binding, bindingFromEvent, bindingKey, copyBinding, isLive } from './binding';
 import type { EndReason, RegistrationEvent } from './registration-event';
 
 export type ChangeKind =
@@ -71,8 +71,8 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
     b.endReason = reason;
     b.endedUs = atUs;
     b.expires = 0;
-    plan.history.push({ ...b });
-    plan.changes.push({ change: reason, occurredUs: atUs, binding: { ...b } });
+    plan.history.push(copyBinding(b));
+    plan.changes.push({ change: reason, occurredUs: atUs, binding: copyBinding(b) });
   };
 
   for (const e of events) {
@@ -91,27 +91,21 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
     if ((e.kind === 'register' || e.kind === 'refresh') && e.callId) {
       // The phone has since registered this Call-ID from another contact: this one is old news
       // (it must neither come back to life nor end the newer binding as 'replaced').
-      const callKeys = byCallId.get(aorCallKey(realmKey, usernameKey, e.callId)) ?? [];
-      const superseded = [...callKeys].some((k) => {
-        const other = state.get(k);
-        return (
-          k !== key &&
-          other !== undefined &&
-          other.endReason === undefined &&
-          other.eventUs > e.eventUs
-        );
-      });
+      let superseded = false;
+      for (const k of byCallId.get(aorCallKey(realmKey, usernameKey, e.callId)) ?? []) {
+        const other = k === key ? undefined : state.get(k);
+        if (other && other.endReason === undefined && other.eventUs > e.eventUs) superseded = true;
+      }
       if (superseded) {
         plan.stale++;
         continue;
       }
     }
     if (e.account) {
-      accounts.set(e.account.id, {
-        ...accounts.get(e.account.id),
-        ...definedOnly(e.account),
-        id: e.account.id,
-      });
+      const a = accounts.get(e.account.id) ?? { id: e.account.id };
+      if (e.account.name !== undefined) a.name = e.account.name;
+      if (e.account.realm !== undefined) a.realm = e.account.realm;
+      accounts.set(a.id, a);
     }
     const accountId = e.account?.id ?? accountByRealm.get(realmKey) ?? cur?.accountId;
     if (!accountId) plan.unassigned++;
@@ -123,26 +117,19 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
         // Expired but not yet swept: close that segment before a new one starts.
         end(cur, 'expired', cur.expiresUs);
       }
-      const next: Binding = {
-        ...facts(e),
-        id: cur?.id,
-        realmKey,
-        usernameKey,
-        accountId,
-        expires: e.expires,
-        eventUs: e.eventUs,
-        lastMsgId: e.msgId,
-        firstRegisteredUs: live ? cur.firstRegisteredUs : e.eventUs,
-        lastRegisteredUs: e.eventUs,
-        expiresUs: e.eventUs + e.expires * 1_000_000,
-        refreshCount: live ? cur.refreshCount + 1 : 0,
-      };
+      const next = bindingFromEvent(e, realmKey, usernameKey);
+      next.id = cur?.id;
+      next.accountId = accountId;
+      if (live) {
+        next.firstRegisteredUs = cur.firstRegisteredUs;
+        next.refreshCount = cur.refreshCount + 1;
+      }
       state.set(key, next);
       indexCall(next);
       plan.changes.push({
         change: live ? 'refreshed' : 'registered',
         occurredUs: e.eventUs,
-        binding: { ...next },
+        binding: copyBinding(next),
       });
       // The same Call-ID back with another contact replaces the old binding (phone moved/NATed).
       if (e.callId) {
@@ -171,34 +158,17 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
         cur.lastMsgId = e.msgId;
       } else {
         // An end before any start (reordered): keep a tombstone so the late register is stale.
-        state.set(key, {
-          ...facts(e),
-          realmKey,
-          usernameKey,
-          accountId,
-          expires: 0,
-          eventUs: e.eventUs,
-          lastMsgId: e.msgId,
-          firstRegisteredUs: e.eventUs,
-          lastRegisteredUs: e.eventUs,
-          expiresUs: e.eventUs,
-          refreshCount: 0,
-          endedUs: e.eventUs,
-          endReason: reason,
-        });
+        const tombstone = bindingFromEvent(e, realmKey, usernameKey);
+        tombstone.accountId = accountId;
+        tombstone.expires = 0;
+        tombstone.expiresUs = e.eventUs;
+        tombstone.endedUs = e.eventUs;
+        tombstone.endReason = reason;
+        state.set(key, tombstone);
       }
     }
   }
   for (const key of dirty) plan.bindings.push(state.get(key)!);
   plan.accounts = [...accounts.values()];
   return plan;
-}
-
-function facts(e: RegistrationEvent) {
-  const { kind: _k, msgId: _m, eventUs: _t, account: _a, expires: _e, ...rest } = e;
-  return rest;
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -26,8 +26,122 @@ export interface Binding extends BindingFacts {
   endReason?: EndReason;
 }
 
+/** Every field present (undefined where unknown): the compiler checks the lists below are whole. */
+type Whole<T> = { [K in keyof Required<T>]: T[K] };
+
+/** The state an event starts: its facts, with the binding's own fields to fill in. */
+export function bindingFromEvent(
+  e: RegistrationEvent,
+  realmKey: string,
+  usernameKey: string,
+): Binding {
+  // One object literal listing every field, in one order: all bindings share one hidden class,
+  // so that building, copying and serialising thousands per batch stays cheap (a spread of the
+  // event's varying optional fields made every binding a different shape; bench/ingest).
+  const b: Whole<Binding> = {
+    id: undefined,
+    realmKey,
+    usernameKey,
+    accountId: undefined,
+    origin: e.origin,
+    realm: e.realm,
+    username: e.username,
+    originalContact: e.originalContact,
+    contactUri: e.contactUri,
+    contactIp: e.contactIp,
+    contactPort: e.contactPort,
+    callId: e.callId,
+    userAgent: e.userAgent,
+    expires: e.expires,
+    eventUs: e.eventUs,
+    lastMsgId: e.msgId,
+    firstRegisteredUs: e.eventUs,
+    lastRegisteredUs: e.eventUs,
+    expiresUs: e.eventUs + e.expires * 1_000_000,
+    refreshCount: 0,
+    endedUs: undefined,
+    endReason: undefined,
+    sourceIp: e.sourceIp,
+    sourcePort: e.sourcePort,
+    networkIp: e.networkIp,
+    networkPort: e.networkPort,
+    proxyPath: e.proxyPath,
+    proxyIp: e.proxyIp,
+    proxyPort: e.proxyPort,
+    proxyProtocol: e.proxyProtocol,
+    registrarNode: e.registrarNode,
+    fromUser: e.fromUser,
+    fromHost: e.fromHost,
+    toUser: e.toUser,
+    toHost: e.toHost,
+    authorizingId: e.authorizingId,
+    authorizingType: e.authorizingType,
+    ownerId: e.ownerId,
+    suppressUnregisterNotify: e.suppressUnregisterNotify,
+    sipInstance: e.sipInstance,
+    mac: e.mac,
+    fsProfile: e.fsProfile,
+    fsHostname: e.fsHostname,
+  };
+  return b;
+}
+
+/** A copy with the shape of bindingFromEvent's. */
+export function copyBinding(b: Binding): Binding {
+  const c: Whole<Binding> = {
+    id: b.id,
+    realmKey: b.realmKey,
+    usernameKey: b.usernameKey,
+    accountId: b.accountId,
+    origin: b.origin,
+    realm: b.realm,
+    username: b.username,
+    originalContact: b.originalContact,
+    contactUri: b.contactUri,
+    contactIp: b.contactIp,
+    contactPort: b.contactPort,
+    callId: b.callId,
+    userAgent: b.userAgent,
+    expires: b.expires,
+    eventUs: b.eventUs,
+    lastMsgId: b.lastMsgId,
+    firstRegisteredUs: b.firstRegisteredUs,
+    lastRegisteredUs: b.lastRegisteredUs,
+    expiresUs: b.expiresUs,
+    refreshCount: b.refreshCount,
+    endedUs: b.endedUs,
+    endReason: b.endReason,
+    sourceIp: b.sourceIp,
+    sourcePort: b.sourcePort,
+    networkIp: b.networkIp,
+    networkPort: b.networkPort,
+    proxyPath: b.proxyPath,
+    proxyIp: b.proxyIp,
+    proxyPort: b.proxyPort,
+    proxyProtocol: b.proxyProtocol,
+    registrarNode: b.registrarNode,
+    fromUser: b.fromUser,
+    fromHost: b.fromHost,
+    toUser: b.toUser,
+    toHost: b.toHost,
+    authorizingId: b.authorizingId,
+    authorizingType: b.authorizingType,
+    ownerId: b.ownerId,
+    suppressUnregisterNotify: b.suppressUnregisterNotify,
+    sipInstance: b.sipInstance,
+    mac: b.mac,
+    fsProfile: b.fsProfile,
+    fsHostname: b.fsHostname,
+  };
+  return c;
+}
+
 export function bindingKey(b: Pick<Binding, 'realmKey' | 'usernameKey' | 'contactUri'>): string {
   return `${b.realmKey}\u0000${b.usernameKey}\u0000${b.contactUri}`;
+}
+
+export function aorKey(realmKey: string, usernameKey: string): string {
+  return `${realmKey}\u0000${usernameKey}`;
 }
 
 export function aorCallKey(realmKey: string, usernameKey: string, callId: string): string {
