@@ -1,5 +1,5 @@
 // The ceiling: the least code that does the ingest's job, with no framework. amqplib consume
-// (prefetch 1000), batches of 500, JSON.parse + map to the same columns, ONE upsert statement
+// (prefetch 1000) of each queue the product consumes, batches of 500, JSON.parse + map to the same columns, ONE upsert statement
 // per batch into the same tables (history rows for ended bindings in the same statement), one
 // multiple-ack once it committed. No reading back of current rows and no planning in JS: what
 // remains is the cost of RabbitMQ and Postgres themselves.
@@ -70,93 +70,98 @@ function query(variant: SqlVariant, rows: BareRow[]): QueryConfig {
 
 export interface BareResult {
   ms: number;
-  /** CPU counters at the last ack, taken while our Postgres backend still exists. */
+  /** CPU counters at the last ack, taken while our Postgres backends still exist. */
   cpuAfter: CpuSnapshot;
-  /** Our Postgres backend. */
-  pgPid: number;
+  /** Our Postgres backends (one per queue). */
+  pgPids: number[];
   batches: number;
   statementMs: number;
 }
 
-/** Consumes `total` messages from `queue`; resolves with the time from first delivery to last ack. */
+/**
+ * Consumes `total` messages from `queues`, each on its own channel and its own Postgres
+ * connection (the product's parallelism: one consumer per queue); resolves with the time from
+ * the first delivery to the last ack.
+ */
 export async function runBare(
   amqpUrl: string,
   databaseUrl: string,
-  queue: string,
+  queues: string[],
   total: number,
   variant: SqlVariant,
 ): Promise<BareResult> {
-  const db = new Client({
-    connectionString: databaseUrl,
-    application_name: 'registrations-bench-bare',
-  });
-  await db.connect();
-  const pgPid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
   const conn = await amqp.connect(amqpUrl);
+  const clients: Client[] = [];
   try {
-    const ch = await conn.createChannel();
-    await ch.prefetch(PREFETCH);
-    // Messages are parsed and mapped as they arrive, i.e. while the previous batch's statement
-    // runs: the only JS work left between two statements is building the next one.
-    let msgs: amqp.ConsumeMessage[] = [];
-    let rows: BareRow[] = [];
-    let busy = false;
-    let timer: NodeJS.Timeout | undefined;
     let first = 0;
     let acked = 0;
     let batches = 0;
     let statementMs = 0;
-    let finish!: (r: BareResult) => void;
+    let finish!: (r: Omit<BareResult, 'pgPids'>) => void;
     let fail!: (e: unknown) => void;
-    const done = new Promise<BareResult>((res, rej) => ((finish = res), (fail = rej)));
+    const done = new Promise<Omit<BareResult, 'pgPids'>>(
+      (res, rej) => ((finish = res), (fail = rej)),
+    );
+    const pgPids: number[] = [];
+    for (const queue of queues) {
+      const db = new Client({
+        connectionString: databaseUrl,
+        application_name: 'registrations-bench-bare',
+      });
+      clients.push(db);
+      await db.connect();
+      pgPids.push((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+      const ch = await conn.createChannel();
+      await ch.prefetch(PREFETCH);
+      // Messages are parsed and mapped as they arrive, i.e. while the previous batch's
+      // statement runs: the only JS work left between two statements is building the next one.
+      let msgs: amqp.ConsumeMessage[] = [];
+      let rows: BareRow[] = [];
+      let busy = false;
+      let timer: NodeJS.Timeout | undefined;
 
-    const flush = async (): Promise<void> => {
-      timer = undefined;
-      if (busy || msgs.length === 0) return;
-      busy = true;
-      const n = Math.min(BATCH, msgs.length);
-      const last = msgs[n - 1];
-      const batchRows = rows.slice(0, n);
-      msgs = msgs.slice(n);
-      rows = rows.slice(n);
-      // ON CONFLICT cannot touch a row twice in one statement: collapse a key's events, last wins.
-      const byKey = new Map<string, BareRow>();
-      for (const r of batchRows)
-        byKey.set(`${r.realm_key}\u0000${r.username_key}\u0000${r.contact_uri}`, r);
-      const t = performance.now();
-      await db.query(query(variant, [...byKey.values()]));
-      statementMs += performance.now() - t;
-      ch.ack(last, true); // committed: ack the whole batch at once
-      batches++;
-      acked += n;
-      busy = false;
-      if (acked >= total)
-        finish({
-          ms: performance.now() - first,
-          cpuAfter: cpuSnapshot(),
-          pgPid,
-          batches,
-          statementMs,
-        });
-      else schedule();
-    };
-    const schedule = () => {
-      if (busy || msgs.length === 0) return;
-      if (msgs.length >= BATCH) {
-        if (timer) clearTimeout(timer);
-        flush().catch(fail);
-      } else timer ??= setTimeout(() => flush().catch(fail), LINGER_MS);
-    };
-    await ch.consume(queue, (m) => {
-      if (!m) return fail(new Error('consumer cancelled by the broker'));
-      if (first === 0) first = performance.now();
-      msgs.push(m);
-      rows.push(toBareRow(m.fields.exchange, m.content));
-      schedule();
-    });
-    return await done;
+      const flush = async (): Promise<void> => {
+        timer = undefined;
+        if (busy || msgs.length === 0) return;
+        busy = true;
+        const n = Math.min(BATCH, msgs.length);
+        const last = msgs[n - 1];
+        const batchRows = rows.slice(0, n);
+        msgs = msgs.slice(n);
+        rows = rows.slice(n);
+        // ON CONFLICT cannot touch a row twice in one statement: collapse a key's events, last wins.
+        const byKey = new Map<string, BareRow>();
+        for (const r of batchRows)
+          byKey.set(`${r.realm_key}\u0000${r.username_key}\u0000${r.contact_uri}`, r);
+        const t = performance.now();
+        await db.query(query(variant, [...byKey.values()]));
+        statementMs += performance.now() - t;
+        ch.ack(last, true); // committed: ack the whole batch at once
+        batches++;
+        acked += n;
+        busy = false;
+        if (acked >= total)
+          finish({ ms: performance.now() - first, cpuAfter: cpuSnapshot(), batches, statementMs });
+        else schedule();
+      };
+      const schedule = () => {
+        if (busy || msgs.length === 0) return;
+        if (msgs.length >= BATCH) {
+          if (timer) clearTimeout(timer);
+          flush().catch(fail);
+        } else timer ??= setTimeout(() => flush().catch(fail), LINGER_MS);
+      };
+      await ch.consume(queue, (m) => {
+        if (!m) return fail(new Error('consumer cancelled by the broker'));
+        if (first === 0) first = performance.now();
+        msgs.push(m);
+        rows.push(toBareRow(m.fields.exchange, m.content));
+        schedule();
+      });
+    }
+    return { ...(await done), pgPids };
   } finally {
     await conn.close().catch(() => undefined);
-    await db.end().catch(() => undefined);
+    for (const db of clients) await db.end().catch(() => undefined);
   }
 }

@@ -13,7 +13,6 @@ import type { Pool } from 'pg';
 import { mixedStream } from '../../scripts/traffic/traffic-generator';
 import { runBare, SqlVariant, VARIANT_LABEL } from './bare-pipeline';
 import {
-  BARE_QUEUE,
   BENCH_AMQP_URL,
   BENCH_DATABASE_URL,
   benchBackends,
@@ -107,12 +106,21 @@ async function main(): Promise<void> {
     // Round 1 tries both statements; later rounds run the faster one (the ceiling).
     const variants: SqlVariant[] = round === 1 || only === 'bare' ? ['values', 'json'] : [ceiling];
     for (const variant of only === 'ingest' ? [] : variants) {
-      const pre = await setUp('bare', [BARE_QUEUE.name]);
+      const pre = await setUp(
+        'bare',
+        PRODUCT_QUEUES.map((q) => q.name),
+      );
       const cpu0 = cpuSnapshot();
       const stopAnalyze = analyzeMeanwhile(pool);
-      const r = await runBare(BENCH_AMQP_URL, BENCH_DATABASE_URL, BARE_QUEUE.name, EVENTS, variant);
+      const r = await runBare(
+        BENCH_AMQP_URL,
+        BENCH_DATABASE_URL,
+        PRODUCT_QUEUES.map((q) => q.name),
+        EVENTS,
+        variant,
+      );
       stopAnalyze();
-      const cpu = cpuReport(cpu0, r.cpuAfter, process.pid, [r.pgPid]);
+      const cpu = cpuReport(cpu0, r.cpuAfter, process.pid, r.pgPids);
       const rate = (EVENTS / r.ms) * 1000;
       bare[variant].push(rate);
       const b = await countBindings(pool);
