@@ -5,6 +5,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger } from 'nestjs-pino';
 import { AppConfig, redactUrl } from '@app/config';
 import { AmqpTransport, topology } from '@app/messaging';
+import { parseFreeswitchMessage, parseKazooMessage } from '@app/registrations';
 import { MetricsService } from '@app/observability';
 import { IngestModule } from './ingest.module';
 import { FREESWITCH_EVENTS, KAZOO_EVENTS } from './registration-events.controller';
@@ -32,8 +33,9 @@ export async function createIngestApp(
     batchSize: config.INGEST_BATCH_SIZE,
     lingerMs: config.INGEST_BATCH_LINGER_MS,
     consumes: [
-      { pattern: KAZOO_EVENTS, queue: t.kazooQueue },
-      { pattern: FREESWITCH_EVENTS, queue: t.freeswitchQueue },
+      // Parsed on arrival, while the previous batch is in the database.
+      { pattern: KAZOO_EVENTS, queue: t.kazooQueue, decode: parseKazooMessage },
+      { pattern: FREESWITCH_EVENTS, queue: t.freeswitchQueue, decode: parseFreeswitchMessage },
     ],
     declare: { exchanges: [t.deadLetter], queues: [t.deadLetterQueue] },
     deadLetterExchange: t.deadLetter.name,

@@ -23,7 +23,7 @@ export class IngestService {
     const steps: (RegistrationEvent[] | FlushCommand)[] = [];
     let run: RegistrationEvent[] = [];
     batch.forEach((m, index) => {
-      const r = parse(m.content);
+      const r = (m.decoded as ParseResult | undefined) ?? parse(m.content);
       if (!r.ok) {
         rejected.push({ index, reason: r.error.message });
         return;

@@ -13,6 +13,8 @@ export interface ConsumedQueue {
   /** The @MessagePattern that handles this queue's batches. */
   pattern: string;
   queue: QueueSpec;
+  /** Run on each delivery as it arrives; handlers find the result in InboundMessage.decoded. */
+  decode?: (content: Buffer) => unknown;
 }
 
 export interface AmqpTransportOptions {
@@ -119,6 +121,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
           deadLetterExchange: this.options.deadLetterExchange,
           batchSize: this.options.batchSize,
           lingerMs: this.options.lingerMs,
+          decode: c.decode,
           log: { warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) },
           handler: async (batch: InboundMessage[]) => {
             const out: unknown = await handler(batch);

@@ -12,6 +12,8 @@ export interface BatchConsumerOptions {
   deadLetterExchange: string;
   batchSize: number;
   lingerMs: number;
+  /** Run on each delivery as it arrives (InboundMessage.decoded); must not throw. */
+  decode?: (content: Buffer) => unknown;
   handler: BatchHandler;
   log: { warn(m: string): void; error(m: string): void; debug?(m: string): void };
   onBatch?: (size: number, rejected: number) => void;
@@ -20,6 +22,8 @@ export interface BatchConsumerOptions {
 
 export class BatchConsumer {
   private buffer: ConsumeMessage[] = [];
+  /** buffer[i] as the handler sees it, decoded on arrival. */
+  private inbound: InboundMessage[] = [];
   private draining: Promise<void> | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private consumerTag: string | undefined;
@@ -74,11 +78,13 @@ export class BatchConsumer {
     this.abandoned = true;
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.buffer = [];
+    this.inbound = [];
   }
 
   private receive(m: ConsumeMessage): void {
     if (this.abandoned) return;
     this.buffer.push(m);
+    this.inbound.push(toInbound(m, this.opts.decode));
     if (this.buffer.length >= this.opts.batchSize) this.schedule();
     else if (!this.lingerTimer && !this.draining) {
       this.lingerTimer = setTimeout(() => this.schedule(), this.opts.lingerMs);
@@ -100,7 +106,7 @@ export class BatchConsumer {
 
   private async drain(): Promise<void> {
     const batch = this.buffer.splice(0, this.opts.batchSize);
-    const inbound = batch.map(toInbound);
+    const inbound = this.inbound.splice(0, batch.length);
     for (;;) {
       try {
         const rejected = await this.process(batch, inbound);
@@ -182,8 +188,15 @@ export class BatchConsumer {
   }
 }
 
-function toInbound(m: ConsumeMessage): InboundMessage {
+function toInbound(m: ConsumeMessage, decode?: (content: Buffer) => unknown): InboundMessage {
+  let decoded: unknown;
+  try {
+    decoded = decode?.(m.content);
+  } catch {
+    decoded = undefined; // the handler decodes again and deals with it
+  }
   return {
+    decoded,
     content: m.content,
     exchange: m.fields.exchange,
     routingKey: m.fields.routingKey,

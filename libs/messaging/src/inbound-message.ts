@@ -8,6 +8,11 @@ export interface InboundMessage {
   routingKey: string;
   headers: Record<string, unknown>;
   redelivered: boolean;
+  /**
+   * The queue's `decode(content)`, run as the delivery arrived (while the previous batch was in
+   * the database), when the queue has one.
+   */
+  decoded?: unknown;
 }
 
 export type BatchVerdict =
