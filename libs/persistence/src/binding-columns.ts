@@ -59,6 +59,8 @@ export const BINDING_COLUMNS: readonly Column[] = [
   c('fs_hostname', 'text', 'fsHostname'),
 ];
 
+const KEY_COLUMNS = ['realm_key', 'username_key', 'contact_uri'];
+
 const SQL_TYPE: Record<Kind, string> = {
   text: 'text',
   int: 'int',
@@ -81,23 +83,16 @@ export function recordsetSelect(alias: string): string {
   ).join(', ');
 }
 
-/** Select-list reading a stored row (alias) back as domain values, timestamps in µs. */
-export function domainSelect(alias: string): string {
-  return [
-    `${alias}.id`,
-    ...BINDING_COLUMNS.map((col) =>
+/** `col = <alias>."field", …` for every non-key column: an UPDATE from a BINDING_RECORDSET row. */
+export function bindingUpdateSet(alias: string): string {
+  return BINDING_COLUMNS.filter((col) => !KEY_COLUMNS.includes(col.name))
+    .map((col) =>
       col.kind === 'us'
-        ? `(extract(epoch from ${alias}.${col.name}) * 1000000)::bigint AS ${col.name}`
-        : `${alias}.${col.name}`,
-    ),
-  ].join(', ');
+        ? `${col.name} = to_timestamp(${alias}."${col.field}" / 1e6)`
+        : `${col.name} = ${alias}."${col.field}"`,
+    )
+    .join(', ');
 }
-
-export const UPDATE_SET = BINDING_COLUMNS.filter(
-  (col) => !['realm_key', 'username_key', 'contact_uri'].includes(col.name),
-)
-  .map((col) => `${col.name} = EXCLUDED.${col.name}`)
-  .join(', ');
 
 /** A binding as a plain object keyed by column name (for JSON.stringify into json_to_recordset). */
 export function toRecord(b: Binding): Record<string, unknown> {
@@ -109,18 +104,7 @@ export function toRecord(b: Binding): Record<string, unknown> {
   return rec;
 }
 
-/** A row read with domainSelect back into a Binding. */
-export function fromRow(row: Record<string, unknown>): Binding {
-  const b: Record<string, unknown> = { id: Number(row.id) };
-  for (const col of BINDING_COLUMNS) {
-    const v = row[col.name];
-    if (v === null || v === undefined) continue;
-    b[col.field] = col.kind === 'us' || col.kind === 'bigint' ? Number(v) : v;
-  }
-  return b as unknown as Binding;
-}
-
-// The ingest's hot path speaks the domain's field names in SQL, so that bindings go to and come
+// Reads and the ingest's writes speak the domain's field names in SQL, so that bindings go to and come
 // from Postgres without a per-field mapping in JS: JSON.stringify(bindings) feeds
 // json_to_recordset directly, and rows come back with the Binding's keys and number types.
 

@@ -1,6 +1,7 @@
 // The registration store: the only code that writes bindings. One transaction per batch:
-// read the touched AORs' rows (locked), let the domain plan the batch, write the plan with one
-// multi-row statement (bindings, history, extensions), commit: two statements per batch.
+// read the touched AORs' rows, let the domain plan the batch, write the plan with one multi-row
+// statement (bindings, history, extensions) that touches only rows nobody changed since the read
+// (optimistic; on a conflict the batch is read again with row locks), commit.
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { DataSource, QueryRunner } from 'typeorm';
@@ -20,11 +21,14 @@ import {
   bindingRecordsetSelect,
   bindingSelect,
   COLUMN_NAMES,
-  domainSelect,
   fromBindingRow,
-  fromRow,
-  UPDATE_SET,
+  bindingUpdateSet,
 } from './binding-columns';
+
+/** Another writer changed a binding between this batch's read and its write. */
+class WriteConflict extends Error {}
+/** Optimistic attempts before a batch reads with row locks. */
+const OPTIMISTIC_ATTEMPTS = 1;
 
 export interface BatchResult {
   written: number;
@@ -48,27 +52,43 @@ export interface BindingSelector {
  * One row per stored binding of those AORs (locked), and one row with a NULL id per AOR that
  * has none; every row carries the realm → account map for $2.
  */
-const PREREAD_SQL = `
+const prereadSql = (lock: boolean) => `
   WITH aor AS MATERIALIZED (
     SELECT * FROM json_to_recordset($1::json) AS k(realm_key text, username_key text)
-  ), locked AS (
-    SELECT r.* FROM registrations r JOIN aor USING (realm_key, username_key)
-     ORDER BY r.id FOR UPDATE OF r
+  ), stored AS MATERIALIZED (
+    SELECT r.*, r.xmin::text AS row_version FROM registrations r JOIN aor USING (realm_key, username_key)
+    ${lock ? 'ORDER BY r.id FOR UPDATE OF r' : ''}
   )
-  SELECT ${bindingSelect('l')}, aor.realm_key AS "aorRealm", aor.username_key AS "aorUser",
+  SELECT ${bindingSelect('l')}, l.row_version AS "rowVersion",
+         aor.realm_key AS "aorRealm", aor.username_key AS "aorUser",
          (SELECT json_object_agg(realm_key, id) FROM (
             SELECT DISTINCT ON (realm_key) realm_key, id FROM accounts
              WHERE realm_key = ANY($2::text[]) ORDER BY realm_key, created_at) owners
          ) AS "realmAccounts"
-    FROM aor LEFT JOIN locked l USING (realm_key, username_key)`;
+    FROM aor LEFT JOIN stored l USING (realm_key, username_key)`;
+const PREREAD_SQL = prereadSql(false);
+const PREREAD_LOCKING_SQL = prereadSql(true);
 
-/** $1: bindings to upsert; $2: ended segments for history; $3: bindings of AORs seen first. */
+/**
+ * $1: bindings to write (stored ones with their id and the rowVersion read); $2: ended segments
+ * for history; $3: bindings of AORs seen first (extensions). A stored row is updated only if
+ * nobody changed it since it was read, a new one inserted only if nobody inserted it meanwhile:
+ * the caller compares the rows returned with the rows sent.
+ */
 const WRITE_SQL = `
-  WITH upserted AS (
+  WITH t AS MATERIALIZED (
+    SELECT * FROM json_to_recordset($1::json) AS t(id bigint, "rowVersion" text, ${BINDING_RECORDSET})
+  ), updated AS (
+    UPDATE registrations r SET ${bindingUpdateSet('t')} FROM t
+     WHERE t.id IS NOT NULL AND r.id = t.id AND r.xmin = t."rowVersion"::xid
+    RETURNING r.id, r.realm_key, r.username_key, r.contact_uri
+  ), inserted AS (
     INSERT INTO registrations (${COLUMN_NAMES})
-    SELECT ${bindingRecordsetSelect('t')} FROM json_to_recordset($1::json) AS t(${BINDING_RECORDSET})
-    ON CONFLICT (realm_key, username_key, contact_uri) DO UPDATE SET ${UPDATE_SET}
+    SELECT ${bindingRecordsetSelect('t')} FROM t WHERE t.id IS NULL
+    ON CONFLICT (realm_key, username_key, contact_uri) DO NOTHING
     RETURNING id, realm_key, username_key, contact_uri
+  ), upserted AS (
+    SELECT * FROM updated UNION ALL SELECT * FROM inserted
   ), history AS (
     INSERT INTO registration_history (registration_id, ${COLUMN_NAMES})
     SELECT u.id, ${bindingRecordsetSelect('h')}
@@ -117,52 +137,100 @@ export class RegistrationStore {
       if (!aors.has(k)) aors.set(k, { realm_key: realmKey, username_key: usernameKey });
       if (!e.account) realmsWithoutAccount.add(realmKey);
     }
-    let accountsWritten: AccountUpsert[] = [];
-    const result = await this.inTransaction(async (q) => {
-      // One round trip reads (and locks) every binding of every AOR touched, which covers the
-      // events' own keys and the live bindings sharing a Call-ID with them (one index range
-      // per AOR), says which AORs are new (for extensions), and which account owns each realm.
-      const rows: Record<string, unknown>[] = await q.query(PREREAD_SQL, [
-        JSON.stringify([...aors.values()]),
-        [...realmsWithoutAccount],
-      ]);
-      const current: Binding[] = [];
-      const newAors = new Set<string>();
-      const accountByRealm = new Map<string, string>(
-        Object.entries((rows[0]?.realmAccounts as Record<string, string> | null) ?? {}),
+    // Optimistic first: read without row locks, write only rows nobody changed meanwhile (a
+    // flush, the sweeper, the other queue). On a conflict the transaction rolls back and the
+    // batch is read again, this time locking the rows it read.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        let accountsWritten: AccountUpsert[] = [];
+        const result = await this.inTransaction(async (q) => {
+          const r = await this.applyOnce(
+            q,
+            events,
+            aors,
+            realmsWithoutAccount,
+            attempt >= OPTIMISTIC_ATTEMPTS,
+          );
+          accountsWritten = r.accountsWritten;
+          return r.result;
+        });
+        // Remembered only once committed: a rolled-back batch must write its accounts again.
+        for (const a of accountsWritten) this.accountsSeen.set(a.id, JSON.stringify(a));
+        return result;
+      } catch (e) {
+        if (!(e instanceof WriteConflict) || attempt >= 5) throw e;
+        this.writeConflicts++;
+      }
+    }
+  }
+
+  /** Write conflicts met by applyBatch (each cost one more attempt). */
+  writeConflicts = 0;
+
+  private async applyOnce(
+    q: QueryRunner,
+    events: readonly RegistrationEvent[],
+    aors: Map<string, { realm_key: string; username_key: string }>,
+    realmsWithoutAccount: Set<string>,
+    lock: boolean,
+  ): Promise<{ result: BatchResult; accountsWritten: AccountUpsert[] }> {
+    // One round trip reads every binding of every AOR touched, which covers the events' own
+    // keys and the live bindings sharing a Call-ID with them (one index range per AOR), says
+    // which AORs are new (for extensions), and which account owns each realm.
+    const rows: Record<string, unknown>[] = await q.query(
+      lock ? PREREAD_LOCKING_SQL : PREREAD_SQL,
+      [JSON.stringify([...aors.values()]), [...realmsWithoutAccount]],
+    );
+    const current: Binding[] = [];
+    const versions = new Map<string, string>();
+    const newAors = new Set<string>();
+    const accountByRealm = new Map<string, string>(
+      Object.entries((rows[0]?.realmAccounts as Record<string, string> | null) ?? {}),
+    );
+    for (const row of rows) {
+      if (row.id === null) {
+        newAors.add(aorKey(row.aorRealm as string, row.aorUser as string));
+        continue;
+      }
+      const b = fromBindingRow(row);
+      current.push(b);
+      versions.set(bindingKey(b), row.rowVersion as string);
+    }
+    const plan = planBatch({ events, current, accountByRealm });
+    if (plan.bindings.length > 0) {
+      const extensions = plan.bindings.filter(
+        (b) => newAors.size > 0 && newAors.has(aorKey(b.realmKey, b.usernameKey)),
       );
-      for (const row of rows) {
-        if (row.id === null) newAors.add(aorKey(row.aorRealm as string, row.aorUser as string));
-        else current.push(fromBindingRow(row));
-      }
-      const plan = planBatch({ events, current, accountByRealm });
-      accountsWritten = await this.upsertAccounts(q, plan.accounts);
-      if (plan.bindings.length > 0) {
-        const extensions = plan.bindings.filter(
-          (b) => newAors.size > 0 && newAors.has(aorKey(b.realmKey, b.usernameKey)),
-        );
-        const ids: (Pick<Binding, 'realmKey' | 'usernameKey' | 'contactUri'> & { id: number })[] =
-          await q.query(WRITE_SQL, [
-            JSON.stringify(plan.bindings),
-            plan.history.length > 0 ? JSON.stringify(plan.history) : '[]',
-            extensions.length > 0 ? JSON.stringify(extensions) : '[]',
-          ]);
-        const idByKey = new Map(ids.map((r) => [bindingKey(r), r.id]));
-        for (const ch of plan.changes) ch.binding.id ??= idByKey.get(bindingKey(ch.binding));
-        await recordChanges(q, plan.changes, this.changeFeed);
-      }
-      return {
+      const written = plan.bindings.map((b) => ({
+        ...b,
+        rowVersion: b.id === undefined ? undefined : versions.get(bindingKey(b)),
+      }));
+      const ids: (Pick<Binding, 'realmKey' | 'usernameKey' | 'contactUri'> & { id: number })[] =
+        await q.query(WRITE_SQL, [
+          JSON.stringify(written),
+          plan.history.length > 0 ? JSON.stringify(plan.history) : '[]',
+          extensions.length > 0 ? JSON.stringify(extensions) : '[]',
+        ]);
+      if (ids.length !== written.length)
+        throw new WriteConflict(`${written.length - ids.length} bindings changed meanwhile`);
+      const idByKey = new Map(ids.map((r) => [bindingKey(r), r.id]));
+      for (const ch of plan.changes) ch.binding.id ??= idByKey.get(bindingKey(ch.binding));
+    }
+    // After the write: claiming a realm's unassigned bindings changes rows, which the write's
+    // check would take for another writer's change.
+    const accountsWritten = await this.upsertAccounts(q, plan.accounts);
+    await recordChanges(q, plan.changes, this.changeFeed);
+    return {
+      accountsWritten,
+      result: {
         written: plan.bindings.length,
         ended: plan.history.length,
         stale: plan.stale,
         duplicates: plan.duplicates,
         unassigned: plan.unassigned,
         changes: plan.changes,
-      };
-    });
-    // Remembered only once committed: a rolled-back batch must write its accounts again.
-    for (const a of accountsWritten) this.accountsSeen.set(a.id, JSON.stringify(a));
-    return result;
+      },
+    };
   }
 
   /**
@@ -194,10 +262,10 @@ export class RegistrationStore {
             WHERE ${where.join(' AND ')}
             RETURNING *
          ), history AS (${INSERT_HISTORY_FROM('ended')})
-         SELECT ${domainSelect('ended')} FROM ended`,
+         SELECT ${bindingSelect('ended')} FROM ended`,
         params,
       );
-      const ended = rows.map(fromRow);
+      const ended = rows.map(fromBindingRow);
       await recordChanges(
         q,
         ended.map((b) => ({ change: reason, occurredUs: atUs, binding: b })),
@@ -220,10 +288,10 @@ export class RegistrationStore {
            UPDATE registrations r SET ended_at = r.expires_at, end_reason = 'expired', expires = 0
              FROM due WHERE r.id = due.id RETURNING r.*
          ), history AS (${INSERT_HISTORY_FROM('ended')})
-         SELECT ${domainSelect('ended')} FROM ended`,
+         SELECT ${bindingSelect('ended')} FROM ended`,
         [limit],
       );
-      const ended = rows.map(fromRow);
+      const ended = rows.map(fromBindingRow);
       await recordChanges(
         q,
         ended.map((b) => ({
