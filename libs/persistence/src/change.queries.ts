@@ -2,8 +2,7 @@
 // seq they correspond to), the changes after a position, and the retention horizon.
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { domainSelect } from './binding-columns';
-import type { LiveRow } from './registration.queries';
+import { LIVE_ROW_SELECT, LiveRow } from './registration.queries';
 
 export interface ChangeRow {
   seq: string;
@@ -27,7 +26,7 @@ export class ChangeQueries {
         `SELECT coalesce(max(seq), 0)::bigint AS seq FROM registration_changes`,
       );
       const rows: LiveRow[] = await q.query(
-        `SELECT ${domainSelect('r')}, a.name AS account_name, a.realm AS account_realm
+        `SELECT ${LIVE_ROW_SELECT}
            FROM registrations r LEFT JOIN accounts a ON a.id = r.account_id
           WHERE r.account_id = $1 AND r.ended_at IS NULL AND r.expires_at > now()
           ORDER BY r.username_key, r.realm_key, r.contact_uri`,

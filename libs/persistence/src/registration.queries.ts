@@ -7,16 +7,25 @@ import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { DataSource } from 'typeorm';
-import { GREGORIAN_OFFSET_S } from '@app/registrations';
-import { domainSelect } from './binding-columns';
+import { Binding, GREGORIAN_OFFSET_S } from '@app/registrations';
+import { bindingSelect } from './binding-columns';
 
-/** A live binding row (domainSelect: times in µs) with its account's name and realm. */
-export type LiveRow = Record<string, unknown> & {
-  id: string;
-  username_key: string;
-  realm_key: string;
-  contact_uri: string;
+/**
+ * A live binding as read (bindingSelect: the Binding's keys, times in µs, NULL where unknown)
+ * with its account's name and realm: what toKazooItem takes as it is, with no mapping pass.
+ */
+export type LiveRow = {
+  [K in keyof Binding]-?: undefined extends Binding[K]
+    ? Exclude<Binding[K], undefined> | null
+    : Binding[K];
+} & {
+  id: number;
+  accountName: string | null;
+  accountRealm: string | null;
 };
+
+/** The select-list of a LiveRow over `registrations r LEFT JOIN accounts a`. */
+export const LIVE_ROW_SELECT = `${bindingSelect('r')}, a.name AS "accountName", a.realm AS "accountRealm"`;
 
 /** Fields that can be filtered on, by the name the APIs show, as SQL over `r` and `a`. */
 export const FILTERABLE: Readonly<Record<string, string>> = {
@@ -110,7 +119,7 @@ export class RegistrationQueries {
       limit = `LIMIT $${params.length}`;
     }
     return this.prepared<LiveRow>(
-      `SELECT ${domainSelect('r')}, a.name AS account_name, a.realm AS account_realm
+      `SELECT ${LIVE_ROW_SELECT}
          FROM registrations r LEFT JOIN accounts a ON a.id = r.account_id
         WHERE ${where.join(' AND ')}
         ORDER BY r.username_key, r.realm_key, r.contact_uri ${limit}`,

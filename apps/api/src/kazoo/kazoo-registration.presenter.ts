@@ -1,13 +1,12 @@
 // Rows of RegistrationQueries.listLive as Kazoo list items (the mapping itself is shared with
 // the change feed: libs/registrations/src/kazoo-item.ts).
 import { KazooItem, toKazooItem } from '@app/registrations';
-import { fromRow, LiveRow } from '@app/persistence';
+import type { Binding } from '@app/registrations';
+import type { LiveRow } from '@app/persistence';
 
 export { KAZOO_ITEM_KEYS } from '@app/registrations';
 
 export function rowToKazooItem(r: LiveRow): KazooItem {
-  return toKazooItem(fromRow(r), {
-    name: r.account_name as string | null,
-    realm: r.account_realm as string | null,
-  });
+  // A LiveRow has the Binding's keys; toKazooItem skips NULLs as it skips undefined.
+  return toKazooItem(r as unknown as Binding, { name: r.accountName, realm: r.accountRealm });
 }

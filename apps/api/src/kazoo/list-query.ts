@@ -6,11 +6,11 @@ import { KazooError } from './kazoo-envelope';
 export const MAX_PAGE_SIZE = 1000;
 
 export function encodeStartKey(row: {
-  username_key: string;
-  realm_key: string;
-  contact_uri: string;
+  usernameKey: string;
+  realmKey: string;
+  contactUri: string;
 }): string {
-  return Buffer.from(JSON.stringify([row.username_key, row.realm_key, row.contact_uri])).toString(
+  return Buffer.from(JSON.stringify([row.usernameKey, row.realmKey, row.contactUri])).toString(
     'base64url',
   );
 }

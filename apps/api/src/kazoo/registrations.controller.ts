@@ -69,8 +69,7 @@ export class KazooRegistrationsController {
     if (q.after) extra.start_key = query.start_key;
     // Each binding's id and last event time identify the page's content.
     const fingerprint =
-      page.map((r) => `${r.id}:${String(r.event_us)}:${String(r.expires)}`).join(',') +
-      `|${items.length}`;
+      page.map((r) => `${r.id}:${r.eventUs}:${r.expires}`).join(',') + `|${items.length}`;
     return envelope(
       { authToken: principal.token, requestId: String(req.id) },
       items,
