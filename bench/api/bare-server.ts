@@ -143,7 +143,7 @@ function fail(reply: FastifyReply, req: FastifyRequest, status: number, code: st
 function fingerprintOf(rows: Record<string, unknown>[], n: number): string {
   let f = '';
   for (let i = 0; i < n; i++)
-    f += `${i ? ',' : ''}${String(rows[i].id)}:${String(rows[i].event_us)}:${String(rows[i].expires)}`;
+    f += `${i ? ',' : ''}${rows[i].id}:${rows[i].eventUs}:${rows[i].expires}`;
   return `${f}|${n}`;
 }
 
@@ -167,51 +167,51 @@ function envelope(
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg rows, read as the presenter reads them
 type Row = Record<string, any>;
-/** Gregorian seconds of a time read by the product's SQL: µs since the epoch (bigint → string), or a Date. */
-const gregorian = (v: unknown) =>
-  Math.floor((v instanceof Date ? v.getTime() * 1000 : Number(v)) / 1e6) + GREGORIAN_OFFSET_S;
-const s = (v: unknown) => (typeof v === 'string' ? v : String(v));
+/** Gregorian seconds of a time read by the product's SQL (µs since the epoch, a float8). */
+const gregorian = (us: number) => Math.floor(us / 1e6) + GREGORIAN_OFFSET_S;
 
-/** The product's toKazooItem (libs/registrations/src/kazoo-item.ts): same keys, order, values; nulls omitted. */
+/**
+ * The product's toKazooItem (libs/registrations/src/kazoo-item.ts) over the product's row
+ * (LIVE_ROW_SELECT: the Binding's keys): same keys, order, values; NULLs omitted.
+ */
 function item(r: Row): Row {
   const o: Row = {};
-  if (r.account_name != null) o.account_name = s(r.account_name);
-  if (r.account_realm != null) o.account_realm = s(r.account_realm);
-  if (r.authorizing_id != null) o.authorizing_id = r.authorizing_id;
-  if (r.authorizing_type != null) o.authorizing_type = r.authorizing_type;
-  if (r.call_id != null) o.call_id = r.call_id;
-  o.contact = (r.original_contact as string).replace(/[<>]/g, '');
-  if (r.contact_ip != null) o.contact_ip = r.contact_ip;
-  if (r.contact_port != null) o.contact_port = s(r.contact_port);
-  o.event_timestamp = Math.floor(Number(r.event_us) / 1e6) + GREGORIAN_OFFSET_S;
-  o.expires = Number(r.expires);
-  if (r.from_host != null) o.from_host = r.from_host;
-  if (r.from_user != null) o.from_user = r.from_user;
-  o.initial_registration = gregorian(r.first_registered_at);
-  o.last_registration = gregorian(r.last_registered_at);
-  if (r.network_ip != null) o.network_ip = r.network_ip;
-  if (r.network_port != null) o.network_port = s(r.network_port);
-  o.original_contact = r.original_contact;
-  if (r.owner_id != null) o.owner_id = r.owner_id;
-  if (r.proxy_ip != null) o.proxy_ip = r.proxy_ip;
-  if (r.proxy_path != null) o.proxy_path = r.proxy_path;
-  if (r.proxy_port != null) o.proxy_port = s(r.proxy_port);
-  if (r.proxy_protocol != null) o.proxy_protocol = r.proxy_protocol;
+  if (r.accountName != null) o.account_name = r.accountName;
+  if (r.accountRealm != null) o.account_realm = r.accountRealm;
+  if (r.authorizingId != null) o.authorizing_id = r.authorizingId;
+  if (r.authorizingType != null) o.authorizing_type = r.authorizingType;
+  if (r.callId != null) o.call_id = r.callId;
+  o.contact = (r.originalContact as string).replace(/[<>]/g, '');
+  if (r.contactIp != null) o.contact_ip = r.contactIp;
+  if (r.contactPort != null) o.contact_port = String(r.contactPort);
+  o.event_timestamp = gregorian(r.eventUs);
+  o.expires = r.expires;
+  if (r.fromHost != null) o.from_host = r.fromHost;
+  if (r.fromUser != null) o.from_user = r.fromUser;
+  o.initial_registration = gregorian(r.firstRegisteredUs);
+  o.last_registration = gregorian(r.lastRegisteredUs);
+  if (r.networkIp != null) o.network_ip = r.networkIp;
+  if (r.networkPort != null) o.network_port = String(r.networkPort);
+  o.original_contact = r.originalContact;
+  if (r.ownerId != null) o.owner_id = r.ownerId;
+  if (r.proxyIp != null) o.proxy_ip = r.proxyIp;
+  if (r.proxyPath != null) o.proxy_path = r.proxyPath;
+  if (r.proxyPort != null) o.proxy_port = String(r.proxyPort);
+  if (r.proxyProtocol != null) o.proxy_protocol = r.proxyProtocol;
   o.realm = r.realm;
-  if (r.registrar_node != null) o.registrar_node = r.registrar_node;
-  if (r.source_ip != null) o.source_ip = r.source_ip;
-  if (r.source_port != null) o.source_port = s(r.source_port);
-  if (r.suppress_unregister_notify !== null)
-    o.suppress_unregister_notify = r.suppress_unregister_notify;
-  if (r.to_host != null) o.to_host = r.to_host;
-  if (r.to_user != null) o.to_user = r.to_user;
-  if (r.user_agent != null) o.user_agent = r.user_agent;
+  if (r.registrarNode != null) o.registrar_node = r.registrarNode;
+  if (r.sourceIp != null) o.source_ip = r.sourceIp;
+  if (r.sourcePort != null) o.source_port = String(r.sourcePort);
+  if (r.suppressUnregisterNotify != null) o.suppress_unregister_notify = r.suppressUnregisterNotify;
+  if (r.toHost != null) o.to_host = r.toHost;
+  if (r.toUser != null) o.to_user = r.toUser;
+  if (r.userAgent != null) o.user_agent = r.userAgent;
   o.username = r.username;
   return o;
 }
 
 function startKey(r: Row): string {
-  return Buffer.from(JSON.stringify([r.username_key, r.realm_key, r.contact_uri])).toString(
+  return Buffer.from(JSON.stringify([r.usernameKey, r.realmKey, r.contactUri])).toString(
     'base64url',
   );
 }

@@ -13,7 +13,7 @@ export async function createApiApp(config: AppConfig, opts: { port?: number } = 
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID().replace(/-/g, ''),
     trustProxy: true,
-    ignoreTrailingSlash: true,
+    routerOptions: { ignoreTrailingSlash: true },
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     bufferLogs: true,
