@@ -140,7 +140,10 @@ function fail(reply: FastifyReply, req: FastifyRequest, status: number, code: st
 }
 
 // ---- the body ----
-function fingerprintOf(rows: Record<string, unknown>[], n: number): string {
+function fingerprintOf(
+  rows: { id: number; eventUs: number; expires: number }[],
+  n: number,
+): string {
   let f = '';
   for (let i = 0; i < n; i++)
     f += `${i ? ',' : ''}${rows[i].id}:${rows[i].eventUs}:${rows[i].expires}`;
