@@ -97,6 +97,16 @@ describe('register on an empty state', () => {
     expect(isLive(b, T0 + 600 * S)).toBe(false);
   });
 
+  it('counts expiry from the latest moment a coarse timestamp allows: never early', () => {
+    // Kamailio stamps whole seconds: a phone registered at T0 + 0.9 s arrives as T0.
+    const store = new FakeStore();
+    const [b] = store.run([ev({ clockSlackUs: 999_999 })]).bindings;
+    expect(b.eventUs).toBe(T0);
+    expect(b.expiresUs).toBe(T0 + 600 * S + 999_999);
+    expect(isLive(b, T0 + 600 * S + 900_000)).toBe(true);
+    expect(isLive(b, T0 + 601 * S)).toBe(false);
+  });
+
   it('keeps the event facts on the binding but not the event-only fields', () => {
     const b = new FakeStore().run([ev()]).bindings[0] as Binding & Record<string, unknown>;
     expect(b.userAgent).toBe('Yealink SIP-T46S 66.86.0.15');

@@ -5,7 +5,7 @@ import type { EndReason, RegistrationEvent } from './registration-event';
 
 export type BindingFacts = Omit<
   RegistrationEvent,
-  'kind' | 'msgId' | 'eventUs' | 'account' | 'expires'
+  'kind' | 'msgId' | 'eventUs' | 'clockSlackUs' | 'account' | 'expires'
 >;
 
 export interface Binding extends BindingFacts {
@@ -57,7 +57,7 @@ export function bindingFromEvent(
     lastMsgId: e.msgId,
     firstRegisteredUs: e.eventUs,
     lastRegisteredUs: e.eventUs,
-    expiresUs: e.eventUs + e.expires * 1_000_000,
+    expiresUs: e.eventUs + (e.clockSlackUs ?? 0) + e.expires * 1_000_000,
     refreshCount: 0,
     endedUs: undefined,
     endReason: undefined,

@@ -67,6 +67,10 @@ describe('Kazoo reg_success: the real Kamailio register capture', () => {
     expect(e().eventUs).toBe(1795324509 * 1e6);
   });
 
+  it('says the whole-second timestamp may lag the registration by up to 999,999 µs', () => {
+    expect(e().clockSlackUs).toBe(999_999);
+  });
+
   it('takes the account and authorisation from Custom-Channel-Vars', () => {
     expect(e().account).toEqual({
       id: '189eebbeb7e252d633636ce66f127817',
@@ -156,6 +160,14 @@ describe('Kazoo reg_success: liberal types', () => {
     expect(
       registration(parseKazooMessage(registerWith({ 'Event-Timestamp': 1795324509.25 }))).eventUs,
     ).toBe(1795324509250000);
+  });
+
+  it('has no clock slack when Event-Timestamp carries fractions or microseconds', () => {
+    const slack = (ts: number) =>
+      registration(parseKazooMessage(registerWith({ 'Event-Timestamp': ts }))).clockSlackUs;
+    expect(slack(1795324509.25)).toBe(0);
+    expect(slack(1795324509123)).toBe(999);
+    expect(slack(1795324509123456)).toBe(0);
   });
 
   it('tolerates Event-Timestamp in milliseconds or microseconds', () => {

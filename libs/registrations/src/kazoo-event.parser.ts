@@ -116,11 +116,14 @@ export function parseKazooMessage(body: Buffer | string): ParseResult {
   // Kamailio sends Unix seconds; tolerate milliseconds or microseconds from other producers.
   const eventUs =
     ts > 1e14 ? Math.trunc(ts) : ts > 1e11 ? Math.trunc(ts * 1000) : Math.trunc(ts * 1e6);
+  // Whole seconds (or milliseconds): the registration happened up to one unit later.
+  const clockSlackUs = ts > 1e14 || !Number.isInteger(ts) ? 0 : ts > 1e11 ? 999 : 999_999;
   const kind = kindOf(m.Status, m.Expires, m['First-Registration']);
   const event: RegistrationEvent = {
     kind,
     origin: 'kazoo',
     msgId: m['Msg-ID'],
+    clockSlackUs,
     realm: m.Realm,
     username: m.Username,
     originalContact: m['Original-Contact'] ?? m.Contact,

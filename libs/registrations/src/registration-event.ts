@@ -30,6 +30,12 @@ export interface RegistrationEvent {
   expires: number;
   /** Event time in microseconds since the Unix epoch (Kazoo sends seconds, FreeSWITCH µs). */
   eventUs: number;
+  /**
+   * How much later than eventUs the event may really have happened, when the proxy stamps it
+   * coarsely (Kamailio: whole seconds, so up to 999,999 µs). Expiry counts from the latest
+   * possible time: a binding must never expire before the proxy expires it.
+   */
+  clockSlackUs?: number;
   userAgent?: string;
   sourceIp?: string;
   sourcePort?: number;
