@@ -186,8 +186,15 @@ async function main(): Promise<void> {
     console.log(`ingest runs: ${ingest.map(fmt).join(', ')} events/s`);
     console.log(`ingest: ${Math.round(median(ingest))} events/s`);
   }
-  if (bare[ceiling].length > 0 && ingest.length > 0)
+  if (bare[ceiling].length > 0 && ingest.length > 0) {
+    // Informative: each ingest run against the ceiling's run of the same round (this box's
+    // speed drifts between rounds). The verdict stays the ratio of the medians.
+    if (bare[ceiling].length === ingest.length)
+      console.log(
+        `per-round ratios: ${ingest.map((x, i) => (x / bare[ceiling][i]).toFixed(2)).join(', ')}`,
+      );
     console.log(`ingest ratio: ${(median(ingest) / median(bare[ceiling])).toFixed(2)}`);
+  }
 }
 
 main().catch((e: unknown) => {
