@@ -54,6 +54,19 @@ async function storeIsWaiting(): Promise<void> {
   );
 }
 
+/**
+ * Another writer runs `sql` in a transaction it keeps open; the batch of `events` is applied
+ * meanwhile; once the batch waits for that writer's row, the writer commits. The batch's result.
+ */
+async function batchRacing(sql: string, params: unknown[], events: RegistrationEvent[]) {
+  await other.query('BEGIN');
+  await other.query(sql, params);
+  const batch = store.applyBatch(events);
+  await storeIsWaiting();
+  await other.query('COMMIT');
+  return batch;
+}
+
 async function row(username: string) {
   const { rows } = await pool.query(
     `SELECT ended_at, end_reason, event_us::float8 AS event_us, refresh_count FROM registrations
@@ -76,18 +89,12 @@ it('a flush committed while a stale refresh is being written wins: the binding s
   await store.applyBatch([event({ username: 'flushed' })]);
   const conflictsBefore = store.writeConflicts;
 
-  await other.query('BEGIN');
-  await other.query(
+  const result = await batchRacing(
     `UPDATE registrations SET ended_at = now(), end_reason = 'flushed', expires = 0, event_us = $1
       WHERE realm_key = 'race.example.net' AND username_key = 'flushed'`,
     [T0 + 10_000_000],
+    [event({ username: 'flushed', kind: 'refresh', eventUs: T0 + 5_000_000 })],
   );
-  const batch = store.applyBatch([
-    event({ username: 'flushed', kind: 'refresh', eventUs: T0 + 5_000_000 }),
-  ]);
-  await storeIsWaiting();
-  await other.query('COMMIT');
-  const result = await batch;
 
   expect(result.stale).toBe(1);
   expect(await row('flushed')).toEqual([
@@ -98,18 +105,12 @@ it('a flush committed while a stale refresh is being written wins: the binding s
 
 it('a refresh newer than the concurrent change is applied on top of it, once', async () => {
   await store.applyBatch([event({ username: 'newer' })]);
-  await other.query('BEGIN');
-  await other.query(
+  const result = await batchRacing(
     `UPDATE registrations SET refresh_count = refresh_count + 1, event_us = $1
       WHERE realm_key = 'race.example.net' AND username_key = 'newer'`,
     [T0 + 1_000_000],
+    [event({ username: 'newer', kind: 'refresh', eventUs: T0 + 2_000_000 })],
   );
-  const batch = store.applyBatch([
-    event({ username: 'newer', kind: 'refresh', eventUs: T0 + 2_000_000 }),
-  ]);
-  await storeIsWaiting();
-  await other.query('COMMIT');
-  const result = await batch;
 
   expect(result.stale).toBe(0);
   const [r] = await row('newer');
@@ -119,19 +120,15 @@ it('a refresh newer than the concurrent change is applied on top of it, once', a
 });
 
 it('a binding inserted by another writer meanwhile is not inserted twice nor rolled back', async () => {
-  await other.query('BEGIN');
-  await other.query(
+  const result = await batchRacing(
     `INSERT INTO registrations (realm_key, username_key, contact_uri, origin, realm, username,
         original_contact, expires, event_us, first_registered_at, last_registered_at, expires_at)
      VALUES ('race.example.net', 'inserted', 'sip:inserted@192.0.2.10:5060', 'kazoo',
         'race.example.net', 'inserted', '<sip:inserted@192.0.2.10:5060>', 600, $1::bigint,
         to_timestamp($1::bigint / 1e6), to_timestamp($1::bigint / 1e6), to_timestamp($1::bigint / 1e6) + interval '600 s')`,
     [T0 + 3_000_000],
+    [event({ username: 'inserted', eventUs: T0 + 1_000_000 })],
   );
-  const batch = store.applyBatch([event({ username: 'inserted', eventUs: T0 + 1_000_000 })]);
-  await storeIsWaiting();
-  await other.query('COMMIT');
-  const result = await batch;
 
   expect(result.stale).toBe(1);
   expect(await row('inserted')).toEqual([
