@@ -52,22 +52,25 @@ export interface BindingSelector {
  * One row per stored binding of those AORs (locked), and one row with a NULL id per AOR that
  * has none; every row carries the realm → account map for $2.
  */
-const prereadSql = (lock: boolean) => `
+const REALM_ACCOUNTS = `(SELECT json_object_agg(realm_key, id) FROM (
+    SELECT DISTINCT ON (realm_key) realm_key, id FROM accounts
+     WHERE realm_key = ANY($2::text[]) ORDER BY realm_key, created_at) owners) AS "realmAccounts"`;
+const PREREAD_SQL = `
+  SELECT ${bindingSelect('l')}, l.xmin::text AS "rowVersion",
+         k.realm_key AS "aorRealm", k.username_key AS "aorUser", ${REALM_ACCOUNTS}
+    FROM json_to_recordset($1::json) AS k(realm_key text, username_key text)
+    LEFT JOIN registrations l USING (realm_key, username_key)`;
+/** The same, locking the rows read (FOR UPDATE cannot apply to an outer join's nullable side). */
+const PREREAD_LOCKING_SQL = `
   WITH aor AS MATERIALIZED (
     SELECT * FROM json_to_recordset($1::json) AS k(realm_key text, username_key text)
   ), stored AS MATERIALIZED (
     SELECT r.*, r.xmin::text AS row_version FROM registrations r JOIN aor USING (realm_key, username_key)
-    ${lock ? 'ORDER BY r.id FOR UPDATE OF r' : ''}
+     ORDER BY r.id FOR UPDATE OF r
   )
   SELECT ${bindingSelect('l')}, l.row_version AS "rowVersion",
-         aor.realm_key AS "aorRealm", aor.username_key AS "aorUser",
-         (SELECT json_object_agg(realm_key, id) FROM (
-            SELECT DISTINCT ON (realm_key) realm_key, id FROM accounts
-             WHERE realm_key = ANY($2::text[]) ORDER BY realm_key, created_at) owners
-         ) AS "realmAccounts"
+         aor.realm_key AS "aorRealm", aor.username_key AS "aorUser", ${REALM_ACCOUNTS}
     FROM aor LEFT JOIN stored l USING (realm_key, username_key)`;
-const PREREAD_SQL = prereadSql(false);
-const PREREAD_LOCKING_SQL = prereadSql(true);
 
 /**
  * $1: bindings to write (stored ones with their id and the rowVersion read); $2: ended segments
