@@ -6,6 +6,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { DataSource, QueryRunner } from 'typeorm';
 import { ChangeFeedOptions, recordChanges } from './change-outbox';
+import { WriteConflict } from './transient-errors';
 import {
   AccountUpsert,
   aorKey,
@@ -25,10 +26,10 @@ import {
   bindingUpdateSet,
 } from './binding-columns';
 
-/** Another writer changed a binding between this batch's read and its write. */
-class WriteConflict extends Error {}
 /** Optimistic attempts before a batch reads with row locks. */
 const OPTIMISTIC_ATTEMPTS = 1;
+/** Attempts in all (only a new key inserted by someone else can conflict under row locks). */
+const MAX_ATTEMPTS = 6;
 
 export interface BatchResult {
   written: number;
@@ -47,14 +48,14 @@ export interface BindingSelector {
   ids?: number[];
 }
 
-/**
- * $1: the batch's AORs as JSON [{realm_key, username_key}]; $2: realm keys needing an account.
- * One row per stored binding of those AORs (locked), and one row with a NULL id per AOR that
- * has none; every row carries the realm → account map for $2.
- */
 const REALM_ACCOUNTS = `(SELECT json_object_agg(realm_key, id) FROM (
     SELECT DISTINCT ON (realm_key) realm_key, id FROM accounts
      WHERE realm_key = ANY($2::text[]) ORDER BY realm_key, created_at) owners) AS "realmAccounts"`;
+/**
+ * $1: the batch's AORs as JSON [{realm_key, username_key}]; $2: realm keys needing an account.
+ * One row per stored binding of those AORs (with its xmin as rowVersion), and one row with a
+ * NULL id per AOR that has none; every row carries the realm → account map for $2.
+ */
 const PREREAD_SQL = `
   SELECT ${bindingSelect('l')}, l.xmin::text AS "rowVersion",
          k.realm_key AS "aorRealm", k.username_key AS "aorUser", ${REALM_ACCOUNTS}
@@ -117,6 +118,9 @@ export class RegistrationStore {
 
   private readonly changeFeed: ChangeFeedOptions;
 
+  /** Write conflicts met by applyBatch (each cost one more attempt). */
+  writeConflicts = 0;
+
   constructor(
     private readonly ds: DataSource,
     @Optional() @Inject(APP_CONFIG) config?: AppConfig,
@@ -161,14 +165,11 @@ export class RegistrationStore {
         for (const a of accountsWritten) this.accountsSeen.set(a.id, JSON.stringify(a));
         return result;
       } catch (e) {
-        if (!(e instanceof WriteConflict) || attempt >= 5) throw e;
+        if (!(e instanceof WriteConflict) || attempt + 1 >= MAX_ATTEMPTS) throw e;
         this.writeConflicts++;
       }
     }
   }
-
-  /** Write conflicts met by applyBatch (each cost one more attempt). */
-  writeConflicts = 0;
 
   private async applyOnce(
     q: QueryRunner,

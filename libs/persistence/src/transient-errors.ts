@@ -1,6 +1,12 @@
 // Which database failures are transient (retry the same batch later) rather than caused by
 // the data (isolate and dead-letter the message).
 
+/**
+ * Another writer changed a binding between a batch's read and its write, again and again: the
+ * batch is retried later as a whole (never dead-lettered for it).
+ */
+export class WriteConflict extends Error {}
+
 const TRANSIENT_SQLSTATE_CLASSES = ['08', '53', '57', '58'];
 const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03', '55000']);
 const TRANSIENT_NODE_CODES = new Set([
@@ -23,6 +29,7 @@ const TRANSIENT_MESSAGES = [
 ];
 
 export function isTransientDbError(e: unknown): boolean {
+  if (e instanceof WriteConflict) return true;
   const err = e as { code?: string; driverError?: { code?: string }; message?: string } | undefined;
   const code = err?.driverError?.code ?? err?.code ?? '';
   if (TRANSIENT_NODE_CODES.has(code) || TRANSIENT_SQLSTATES.has(code)) return true;
