@@ -10,6 +10,7 @@ import { AccountStore, CredentialStore } from '@app/persistence';
 import { createApiApp } from '../../apps/api/src/api.bootstrap';
 import { createIngestApp, IngestApp } from '../../apps/ingest/src/ingest.bootstrap';
 import { TestBroker } from '../support/amqp';
+import { http, HttpResult } from '../support/api-harness';
 import { testPool } from '../support/database';
 import { accountIdOf } from '../support/messages';
 import { TEST_AMQP_URL, testConfig } from '../support/test-env';
@@ -29,12 +30,7 @@ export interface Command {
   json?: Record<string, unknown>;
 }
 
-export interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
+export type Reply = HttpResult;
 
 export class DialectHarness {
   readonly commands: Command[] = [];
@@ -98,15 +94,7 @@ export class DialectHarness {
     path: string,
     headers: Record<string, string> = {},
   ): Promise<Reply> {
-    const res = await fetch(this.url + path, { method, headers });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, json };
+    return http(this.url, method, path, { headers });
   }
 
   /** Commands published since `from` (an index into `commands`) that concern the realm. */
