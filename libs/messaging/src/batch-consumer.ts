@@ -21,13 +21,11 @@ export interface BatchConsumerOptions {
 }
 
 export class BatchConsumer {
-  private buffer: ConsumeMessage[] = [];
-  /** buffer[i] as the handler sees it, decoded on arrival. */
-  private inbound: InboundMessage[] = [];
+  /** Deliveries not yet handed to the handler, each with its InboundMessage (decoded on arrival). */
+  private buffer: { message: ConsumeMessage; inbound: InboundMessage }[] = [];
   private draining: Promise<void> | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private consumerTag: string | undefined;
-  private stopping = false;
   private abandoned = false;
   private backoffMs = 250;
 
@@ -52,7 +50,6 @@ export class BatchConsumer {
    * the queue when the channel closes.
    */
   async stop(timeoutMs = 10_000): Promise<void> {
-    this.stopping = true;
     if (this.consumerTag) await this.channel.cancel(this.consumerTag).catch(() => undefined);
     const deadline = Date.now() + timeoutMs;
     this.schedule();
@@ -74,17 +71,14 @@ export class BatchConsumer {
 
   /** After a broker connection loss: the delivery tags are void; the broker redelivers. */
   abandon(): void {
-    this.stopping = true;
     this.abandoned = true;
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.buffer = [];
-    this.inbound = [];
   }
 
   private receive(m: ConsumeMessage): void {
     if (this.abandoned) return;
-    this.buffer.push(m);
-    this.inbound.push(toInbound(m, this.opts.decode));
+    this.buffer.push({ message: m, inbound: toInbound(m, this.opts.decode) });
     if (this.buffer.length >= this.opts.batchSize) this.schedule();
     else if (!this.lingerTimer && !this.draining) {
       this.lingerTimer = setTimeout(() => this.schedule(), this.opts.lingerMs);
@@ -105,8 +99,9 @@ export class BatchConsumer {
   }
 
   private async drain(): Promise<void> {
-    const batch = this.buffer.splice(0, this.opts.batchSize);
-    const inbound = this.inbound.splice(0, batch.length);
+    const taken = this.buffer.splice(0, this.opts.batchSize);
+    const batch = taken.map((t) => t.message);
+    const inbound = taken.map((t) => t.inbound);
     for (;;) {
       try {
         const rejected = await this.process(batch, inbound);
