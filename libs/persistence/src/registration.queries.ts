@@ -9,6 +9,7 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { DataSource } from 'typeorm';
 import { Binding, GREGORIAN_OFFSET_S } from '@app/registrations';
 import { bindingSelect } from './binding-columns';
+import { kazooItemJsonSql } from './kazoo-item.sql';
 
 /**
  * A live binding as read (bindingSelect: the Binding's keys, times in µs, NULL where unknown)
@@ -84,6 +85,38 @@ export interface FlushTarget {
 
 const LIVE = 'r.ended_at IS NULL AND r.expires_at > now()';
 
+/** A page row of listLiveItems: the binding's Kazoo item as JSON text, and what pages it. */
+export interface LiveItemRow {
+  id: number;
+  eventUs: number;
+  expires: number;
+  usernameKey: string;
+  realmKey: string;
+  contactUri: string;
+  item: string;
+}
+
+function listWhere(q: ListQuery): { where: string; params: unknown[]; limit: string } {
+  const params: unknown[] = [q.accountId];
+  const where = ['r.account_id = $1', LIVE];
+  if (q.after) {
+    params.push(...q.after);
+    where.push(`(r.username_key, r.realm_key, r.contact_uri) > ($2, $3, $4)`);
+  }
+  for (const [field, value] of Object.entries(q.filters ?? {})) {
+    const expr = FILTERABLE[field];
+    if (!expr) throw new Error(`not filterable: ${field}`);
+    params.push(CASELESS.has(field) ? value.toLowerCase() : value);
+    where.push(`${expr} = $${params.length}`);
+  }
+  let limit = '';
+  if (q.limit !== undefined) {
+    params.push(q.limit);
+    limit = `LIMIT $${params.length}`;
+  }
+  return { where: where.join(' AND '), params, limit };
+}
+
 @Injectable()
 export class RegistrationQueries {
   constructor(private readonly ds: DataSource) {}
@@ -101,27 +134,25 @@ export class RegistrationQueries {
   }
 
   async listLive(q: ListQuery): Promise<LiveRow[]> {
-    const params: unknown[] = [q.accountId];
-    const where = ['r.account_id = $1', LIVE];
-    if (q.after) {
-      params.push(...q.after);
-      where.push(`(r.username_key, r.realm_key, r.contact_uri) > ($2, $3, $4)`);
-    }
-    for (const [field, value] of Object.entries(q.filters ?? {})) {
-      const expr = FILTERABLE[field];
-      if (!expr) throw new Error(`not filterable: ${field}`);
-      params.push(CASELESS.has(field) ? value.toLowerCase() : value);
-      where.push(`${expr} = $${params.length}`);
-    }
-    let limit = '';
-    if (q.limit !== undefined) {
-      params.push(q.limit);
-      limit = `LIMIT $${params.length}`;
-    }
+    const { where, params, limit } = listWhere(q);
     return this.prepared<LiveRow>(
       `SELECT ${LIVE_ROW_SELECT}
          FROM registrations r LEFT JOIN accounts a ON a.id = r.account_id
-        WHERE ${where.join(' AND ')}
+        WHERE ${where}
+        ORDER BY r.username_key, r.realm_key, r.contact_uri ${limit}`,
+      params,
+    );
+  }
+
+  /** listLive's page with each binding as its Kazoo item, built by Postgres as JSON text. */
+  async listLiveItems(q: ListQuery): Promise<LiveItemRow[]> {
+    const { where, params, limit } = listWhere(q);
+    return this.prepared<LiveItemRow>(
+      `SELECT r.id::float8 AS id, r.event_us::float8 AS "eventUs", r.expires,
+              r.username_key AS "usernameKey", r.realm_key AS "realmKey", r.contact_uri AS "contactUri",
+              ${kazooItemJsonSql('r', 'a')} AS item
+         FROM registrations r LEFT JOIN accounts a ON a.id = r.account_id
+        WHERE ${where}
         ORDER BY r.username_key, r.realm_key, r.contact_uri ${limit}`,
       params,
     );

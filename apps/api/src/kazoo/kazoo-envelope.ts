@@ -35,6 +35,20 @@ export function envelope(
   };
 }
 
+const DATA_SLOT = '\u0000data\u0000';
+const DATA_SLOT_JSON = JSON.stringify(DATA_SLOT);
+
+/** envelope() as JSON text, around `dataJson`: data already serialised (as Postgres built it). */
+export function envelopeJson(
+  ctx: EnvelopeContext,
+  dataJson: string,
+  extra: Record<string, unknown>,
+  fingerprint: string,
+): string {
+  const text = JSON.stringify(envelope(ctx, DATA_SLOT, extra, fingerprint));
+  const at = text.indexOf(DATA_SLOT_JSON);
+  return text.slice(0, at) + dataJson + text.slice(at + DATA_SLOT_JSON.length);
+}
 export function errorEnvelope(
   ctx: EnvelopeContext,
   status: number,

@@ -6,8 +6,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { stringify } from 'csv-stringify/sync';
 import { AuthService } from '../auth/auth.service';
 import { FlushError, FlushRegistrationsService } from '../flush/flush-registrations.service';
-import { envelope, KazooError } from './kazoo-envelope';
-import { KAZOO_ITEM_KEYS, rowToKazooItem } from './kazoo-registration.presenter';
+import { envelope, envelopeJson, KazooError } from './kazoo-envelope';
+import { KAZOO_ITEM_KEYS } from './kazoo-registration.presenter';
+import type { KazooItem } from '@app/registrations';
 import { encodeStartKey, parseListQuery } from './list-query';
 import { RegistrationQueries } from '@app/persistence';
 
@@ -48,31 +49,31 @@ export class KazooRegistrationsController {
     const principal = await this.auth.authenticate(req);
     await this.auth.authorize(principal, accountId);
     const q = parseListQuery(accountId, query);
-    const rows = await this.queries.listLive({
+    const rows = await this.queries.listLiveItems({
       ...q,
       limit: q.pageSize === undefined ? undefined : q.pageSize + 1,
     });
     const more = q.pageSize !== undefined && rows.length > q.pageSize;
     const page = more ? rows.slice(0, q.pageSize) : rows;
-    const items = page.map(rowToKazooItem);
     if (wantsCsv(req)) {
       void reply.header('content-type', 'text/csv; charset=utf-8');
       if (more) void reply.header('x-next-start-key', encodeStartKey(page[page.length - 1]));
-      return stringify(items, {
-        header: true,
-        columns: [...KAZOO_ITEM_KEYS],
-        cast: { boolean: (v) => String(v) },
-      });
+      return stringify(
+        page.map((r) => JSON.parse(r.item) as KazooItem),
+        { header: true, columns: [...KAZOO_ITEM_KEYS], cast: { boolean: (v) => String(v) } },
+      );
     }
-    const extra: Record<string, unknown> = { page_size: items.length };
+    const extra: Record<string, unknown> = { page_size: page.length };
     if (more) extra.next_start_key = encodeStartKey(page[page.length - 1]);
     if (q.after) extra.start_key = query.start_key;
     // Each binding's id and last event time identify the page's content.
     const fingerprint =
-      page.map((r) => `${r.id}:${r.eventUs}:${r.expires}`).join(',') + `|${items.length}`;
-    return envelope(
+      page.map((r) => `${r.id}:${r.eventUs}:${r.expires}`).join(',') + `|${page.length}`;
+    // The items come from Postgres as JSON text: spliced into the envelope, never parsed.
+    void reply.header('content-type', 'application/json; charset=utf-8');
+    return envelopeJson(
       { authToken: principal.token, requestId: String(req.id) },
-      items,
+      `[${page.map((r) => r.item).join(',')}]`,
       extra,
       fingerprint,
     );
