@@ -26,7 +26,8 @@ interface ChangeRow {
   account_id: string | null;
   realm: string;
   username: string;
-  registration: Record<string, unknown>;
+  /** The stored Kazoo item as JSON text: spliced into the event body, never parsed again. */
+  registration_json: string;
 }
 
 @Injectable()
@@ -89,7 +90,7 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
         `SELECT published_through AS through FROM registration_changes_relay WHERE id = 1`,
       );
       const rows: ChangeRow[] = await q.query(
-        `SELECT seq, change, occurred_at, account_id, realm, username, registration
+        `SELECT seq, change, occurred_at, account_id, realm, username, registration::text AS registration_json
            FROM registration_changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
         [through, BATCH],
       );
@@ -112,18 +113,20 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   private publish(r: ChangeRow): Promise<void>[] {
-    const body = {
+    // JSON.stringify of {seq, change, occurred_at, account_id, registration}, with the stored
+    // registration as it is (a change event per stored change: no parse and re-serialise).
+    const head = JSON.stringify({
       seq: Number(r.seq),
       change: r.change,
       occurred_at: new Date(r.occurred_at).toISOString(),
       account_id: r.account_id,
-      registration: r.registration,
-    };
+    });
+    const body = `${head.slice(0, -1)},"registration":${r.registration_json}}`;
     const out = [
       this.publisher.publish(
         this.exchange,
         keys.change(r.change, r.account_id, r.realm, r.username),
-        Buffer.from(JSON.stringify(body)),
+        Buffer.from(body),
         {
           persistent: true,
           contentType: 'application/json',
@@ -160,7 +163,7 @@ function kazooNotification(
         ? 'deregister'
         : undefined;
   if (!name) return undefined;
-  const reg = r.registration;
+  const reg = JSON.parse(r.registration_json) as Record<string, unknown>;
   return {
     key: `notifications.sip.${name}`,
     body: {

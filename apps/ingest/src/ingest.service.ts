@@ -3,8 +3,8 @@
 // system splits the batch so that events before and after it apply in order around it.
 import { Injectable, Logger } from '@nestjs/common';
 import { FlushCommand, isFlush, ParseResult, RegistrationEvent } from '@app/registrations';
-import { BatchVerdict, InboundMessage } from '@app/messaging';
-import { isTransientDbError, RegistrationStore } from '@app/persistence';
+import { BatchContext, BatchVerdict, InboundMessage } from '@app/messaging';
+import { BatchOptions, isTransientDbError, RegistrationStore } from '@app/persistence';
 import { MetricsService } from '@app/observability';
 
 export type Parser = (body: Buffer) => ParseResult;
@@ -16,9 +16,12 @@ export class IngestService {
   constructor(
     private readonly store: RegistrationStore,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    store.onStep = (step, seconds) => metrics.batchStepSeconds.observe({ step }, seconds);
+  }
 
-  async ingest(batch: InboundMessage[], parse: Parser): Promise<BatchVerdict> {
+  /** `ctx`: the batch's queue (its lane in the store) and a look at the messages after it. */
+  async ingest(batch: InboundMessage[], parse: Parser, ctx?: BatchContext): Promise<BatchVerdict> {
     const rejected: { index: number; reason: string }[] = [];
     const steps: (RegistrationEvent[] | FlushCommand)[] = [];
     let run: RegistrationEvent[] = [];
@@ -38,10 +41,14 @@ export class IngestService {
     if (run.length) steps.push(run);
 
     const stopTimer = this.metrics.commitSeconds.startTimer();
+    // The store reads for the messages that follow while this batch's last events are written.
+    const lane = ctx?.getQueue();
+    const next = ctx ? () => eventsOf(ctx.following(), parse) : undefined;
     try {
-      for (const step of steps) {
-        if (Array.isArray(step)) await this.applyEvents(step);
-        else await this.applyFlush(step);
+      for (const [i, step] of steps.entries()) {
+        if (!Array.isArray(step)) await this.applyFlush(step);
+        else
+          await this.applyEvents(step, { lane, next: i === steps.length - 1 ? next : undefined });
       }
     } catch (e) {
       const message = (e as Error)?.message ?? String(e);
@@ -53,8 +60,8 @@ export class IngestService {
     return { outcome: 'done', rejected };
   }
 
-  private async applyEvents(events: RegistrationEvent[]): Promise<void> {
-    const result = await this.store.applyBatch(events);
+  private async applyEvents(events: RegistrationEvent[], opts: BatchOptions): Promise<void> {
+    const result = await this.store.applyBatch(events, opts);
     for (const e of events) this.metrics.events.inc({ kind: e.kind, origin: e.origin });
     if (result.stale) this.metrics.ignoredEvents.inc({ why: 'stale' }, result.stale);
     if (result.duplicates) this.metrics.ignoredEvents.inc({ why: 'duplicate' }, result.duplicates);
@@ -76,4 +83,14 @@ export class IngestService {
       `reg_flush for ${flush.username ? `${flush.username}@` : ''}${flush.realm}: ended ${ended.length} bindings`,
     );
   }
+}
+
+/** The registration events among messages (what a batch of them would apply, flushes aside). */
+function eventsOf(messages: InboundMessage[], parse: Parser): RegistrationEvent[] {
+  const events: RegistrationEvent[] = [];
+  for (const m of messages) {
+    const r = (m.decoded as ParseResult | undefined) ?? parse(m.content);
+    if (r.ok && !isFlush(r.event)) events.push(r.event);
+  }
+  return events;
 }

@@ -6,7 +6,7 @@ import * as amqp from 'amqplib';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { declareExchange, declareQueue } from './amqp-topology';
 import { BatchConsumer } from './batch-consumer';
-import type { BatchVerdict, InboundMessage } from './inbound-message';
+import type { BatchContext, BatchVerdict, InboundMessage } from './inbound-message';
 import type { ExchangeSpec, QueueSpec } from './topology';
 
 export interface ConsumedQueue {
@@ -123,8 +123,8 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
           lingerMs: this.options.lingerMs,
           decode: c.decode,
           log: { warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) },
-          handler: async (batch: InboundMessage[]) => {
-            const out: unknown = await handler(batch);
+          handler: async (batch: InboundMessage[], ctx: BatchContext) => {
+            const out: unknown = await handler(batch, ctx);
             return (isObservable(out) ? await lastValueFrom(out) : out) as BatchVerdict;
           },
           onBatch: (size, rejected) =>

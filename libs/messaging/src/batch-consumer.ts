@@ -4,6 +4,7 @@
 // any other failure is narrowed down to the single messages that cause it.
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { RetryableError } from './errors';
+import { BatchContext } from './inbound-message';
 import type { BatchHandler, BatchVerdict, InboundMessage } from './inbound-message';
 import { REJECT_REASON_HEADER } from './topology';
 
@@ -124,10 +125,18 @@ export class BatchConsumer {
   }
 
   /** Runs the handler; a batch that failed for its content is narrowed down to single messages. */
-  private async process(batch: ConsumeMessage[], inbound: InboundMessage[]): Promise<number> {
+  private async process(
+    batch: ConsumeMessage[],
+    inbound: InboundMessage[],
+    alone = false,
+  ): Promise<number> {
     let verdict: BatchVerdict;
+    // A message retried alone is followed by the rest of its batch, not by the buffer.
+    const following = alone
+      ? () => []
+      : () => this.buffer.slice(0, this.opts.batchSize).map((t) => t.inbound);
     try {
-      verdict = await this.opts.handler(inbound);
+      verdict = await this.opts.handler(inbound, new BatchContext([this.opts.queue, following]));
     } catch (e) {
       verdict = {
         outcome: 'failed',
@@ -145,7 +154,7 @@ export class BatchConsumer {
       );
       let rejected = 0;
       for (let i = 0; i < batch.length; i++)
-        rejected += await this.process([batch[i]], [inbound[i]]);
+        rejected += await this.process([batch[i]], [inbound[i]], true);
       return rejected;
     }
     for (const r of verdict.rejected) await this.deadLetter(batch[r.index], r.reason);

@@ -1,6 +1,7 @@
 // What a batch handler receives for each delivery, and what it answers. Handlers answer with a
 // verdict rather than throwing: Nest's RPC exception layer would turn any error into a generic
 // "Internal server error" and lose whether it was transient.
+import { BaseRpcContext } from '@nestjs/microservices';
 
 export interface InboundMessage {
   content: Buffer;
@@ -23,4 +24,20 @@ export type BatchVerdict =
   /** The batch failed for a reason tied to its content: narrowed down to single messages. */
   | { outcome: 'failed'; reason: string };
 
-export type BatchHandler = (batch: InboundMessage[]) => Promise<BatchVerdict>;
+/** Beside a batch (Nest's `@Ctx()`): its queue, and a look at what the consumer holds after it. */
+export class BatchContext extends BaseRpcContext<[string, () => InboundMessage[]]> {
+  getQueue(): string {
+    return this.args[0];
+  }
+
+  /**
+   * The deliveries received after this batch, at the time of asking: most likely the next
+   * batch, so a handler may start reading for it while this one is written. A hint only: they
+   * may come in other batches, or again after a failure.
+   */
+  following(): InboundMessage[] {
+    return this.args[1]();
+  }
+}
+
+export type BatchHandler = (batch: InboundMessage[], ctx: BatchContext) => Promise<BatchVerdict>;

@@ -36,6 +36,13 @@ export class MetricsService {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  readonly batchStepSeconds = new Histogram({
+    name: 'registrations_batch_step_seconds',
+    help: 'Time of each step of writing a batch: read (the touched AORs), plan (in JS), write (and commit)',
+    labelNames: ['step'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
   readonly deadLettered = new Counter({
     name: 'registrations_dead_lettered_total',
     help: 'Messages sent to the dead-letter queue, by reason code',

@@ -120,17 +120,43 @@ export function bindingRecordsetSelect(alias: string): string {
   ).join(', ');
 }
 
-/** Select-list reading a stored row (alias) with the Binding's keys; numbers as float8 (exact below 2^53). */
-export function bindingSelect(alias: string): string {
+/**
+ * What the planner reads of a stored binding that the batch only refreshes or leaves alone: a
+ * binding that ends or changes otherwise is written back whole, so needs every field.
+ */
+export const PLANNING_FIELDS: ReadonlySet<keyof Binding> = new Set<keyof Binding>([
+  'realmKey',
+  'usernameKey',
+  'contactUri',
+  'accountId',
+  'callId',
+  'eventUs',
+  'lastMsgId',
+  'firstRegisteredUs',
+  'expiresUs',
+  'refreshCount',
+  'endReason',
+]);
+
+/**
+ * Select-list reading a stored row (alias) with the Binding's keys; numbers as float8 (exact
+ * below 2^53). With `wholeIf` (a SQL condition), fields outside PLANNING_FIELDS are read only
+ * where it holds (NULL elsewhere): each field read costs the ingest a string per row.
+ */
+export function bindingSelect(alias: string, wholeIf?: string): string {
   return [
     `${alias}.id::float8 AS id`,
-    ...BINDING_COLUMNS.map((col) =>
-      col.kind === 'us'
-        ? `(extract(epoch from ${alias}.${col.name}) * 1000000)::float8 AS "${col.field}"`
-        : col.kind === 'bigint'
-          ? `${alias}.${col.name}::float8 AS "${col.field}"`
-          : `${alias}.${col.name} AS "${col.field}"`,
-    ),
+    ...BINDING_COLUMNS.map((col) => {
+      const value =
+        col.kind === 'us'
+          ? `(extract(epoch from ${alias}.${col.name}) * 1000000)::float8`
+          : col.kind === 'bigint'
+            ? `${alias}.${col.name}::float8`
+            : `${alias}.${col.name}`;
+      return wholeIf && !PLANNING_FIELDS.has(col.field)
+        ? `CASE WHEN ${wholeIf} THEN ${value} END AS "${col.field}"`
+        : `${value} AS "${col.field}"`;
+    }),
   ].join(', ');
 }
 

@@ -1,6 +1,6 @@
-// Writes binding changes to the outbox (registration_changes) inside the caller's transaction.
-// The advisory lock serialises outbox writers until they commit, so sequence order is commit
-// order: readers that follow `seq > last` never skip a change committed late.
+// Writes binding changes to the outbox (registration_changes) inside the caller's statement or
+// transaction. The advisory lock serialises outbox writers until they commit, so sequence order
+// is commit order: readers that follow `seq > last` never skip a change committed late.
 import type { QueryRunner } from 'typeorm';
 import { BindingChange, toKazooItem } from '@app/registrations';
 
@@ -12,46 +12,90 @@ export interface ChangeFeedOptions {
   refreshes: boolean;
 }
 
+/** One outbox row as JSON for outboxCtes (the account's name and realm are joined in SQL). */
+export interface OutboxRecord {
+  ord: number;
+  change: string;
+  occurred_us: number;
+  account_id: string | null;
+  realm: string;
+  username: string;
+  /** Null for a binding inserted by the same statement: found by its key in `ids`. */
+  registration_id: number | null;
+  realm_key: string;
+  username_key: string;
+  contact_uri: string;
+  registration: Record<string, unknown>;
+}
+
+/** The changes the feed keeps, as outbox rows (none when the feed is off). */
+export function outboxRecords(
+  changes: readonly BindingChange[],
+  opts: ChangeFeedOptions,
+): OutboxRecord[] {
+  if (!opts.enabled) return [];
+  const records: OutboxRecord[] = [];
+  for (const c of changes) {
+    if (c.change === 'refreshed' && !opts.refreshes) continue;
+    const b = c.binding;
+    records.push({
+      ord: records.length,
+      change: c.change,
+      occurred_us: c.occurredUs,
+      account_id: b.accountId ?? null,
+      realm: b.realm,
+      username: b.username,
+      registration_id: b.id ?? null,
+      realm_key: b.realmKey,
+      username_key: b.usernameKey,
+      contact_uri: b.contactUri,
+      registration: toKazooItem(b),
+    });
+  }
+  return records;
+}
+
+const RECORDSET = `ord int, change text, occurred_us bigint, account_id text, realm text,
+  username text, registration_id bigint, realm_key text, username_key text, contact_uri text,
+  registration jsonb`;
+
+/**
+ * CTEs `outbox_lock` and `outbox` inserting the OutboxRecords of `json` (a SQL expression) in
+ * their order. `after`: a CTE to finish before the lock is taken (so that the lock is held only
+ * from the end of the caller's writes to its commit, and never while waiting for a row lock);
+ * `ids`: a CTE of (id, realm_key, username_key, contact_uri) giving new bindings their id.
+ */
+export function outboxCtes(json: string, o: { after?: string; ids?: string } = {}): string {
+  const id = o.ids ? 'COALESCE(c.registration_id, i.id)' : 'c.registration_id';
+  const joinIds = o.ids
+    ? `LEFT JOIN ${o.ids} i ON c.registration_id IS NULL AND i.realm_key = c.realm_key
+                           AND i.username_key = c.username_key AND i.contact_uri = c.contact_uri`
+    : '';
+  return `outbox_lock AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock(${OUTBOX_LOCK}) ${o.after ? `FROM ${o.after}` : ''}
+  ), outbox AS (
+    INSERT INTO registration_changes (change, occurred_at, account_id, realm, username, registration_id, registration)
+    SELECT c.change, to_timestamp(c.occurred_us / 1e6), c.account_id, c.realm, c.username, ${id},
+           c.registration || jsonb_strip_nulls(jsonb_build_object('account_name', a.name, 'account_realm', a.realm))
+      FROM json_to_recordset(${json}) AS c(${RECORDSET})
+     CROSS JOIN outbox_lock
+      ${joinIds}
+      LEFT JOIN accounts a ON a.id = c.account_id
+     ORDER BY c.ord
+    RETURNING seq
+  )`;
+}
+
+/** Records the changes in the caller's transaction (one statement); returns how many. */
 export async function recordChanges(
   q: QueryRunner,
   changes: readonly BindingChange[],
   opts: ChangeFeedOptions,
 ): Promise<number> {
-  if (!opts.enabled) return 0;
-  const kept = opts.refreshes ? changes : changes.filter((c) => c.change !== 'refreshed');
-  if (kept.length === 0) return 0;
-  const accountIds = [
-    ...new Set(kept.map((c) => c.binding.accountId).filter((id): id is string => !!id)),
-  ];
-  const accounts = new Map<string, { name: string | null; realm: string | null }>();
-  if (accountIds.length > 0) {
-    const rows: { id: string; name: string | null; realm: string | null }[] = await q.query(
-      `SELECT id, name, realm FROM accounts WHERE id = ANY($1::text[])`,
-      [accountIds],
-    );
-    for (const r of rows) accounts.set(r.id, r);
-  }
-  const records = kept.map((c, ord) => ({
-    ord,
-    change: c.change,
-    occurred_us: c.occurredUs,
-    account_id: c.binding.accountId ?? null,
-    realm: c.binding.realm,
-    username: c.binding.username,
-    registration_id: c.binding.id ?? null,
-    registration: toKazooItem(
-      c.binding,
-      c.binding.accountId ? accounts.get(c.binding.accountId) : undefined,
-    ),
-  }));
-  await q.query(`SELECT pg_advisory_xact_lock($1)`, [OUTBOX_LOCK]);
-  await q.query(
-    `INSERT INTO registration_changes (change, occurred_at, account_id, realm, username, registration_id, registration)
-     SELECT change, to_timestamp(occurred_us / 1e6), account_id, realm, username, registration_id, registration
-       FROM json_to_recordset($1::json) AS t(ord int, change text, occurred_us bigint, account_id text, realm text,
-                                             username text, registration_id bigint, registration jsonb)
-      ORDER BY ord`,
-    [JSON.stringify(records)],
-  );
+  const records = outboxRecords(changes, opts);
+  if (records.length === 0) return 0;
+  await q.query(`WITH ${outboxCtes('$1::json')} SELECT count(*) FROM outbox`, [
+    JSON.stringify(records),
+  ]);
   return records.length;
 }

@@ -1,35 +1,60 @@
-// The registration store: the only code that writes bindings. One transaction per batch:
-// read the touched AORs' rows, let the domain plan the batch, write the plan with one multi-row
-// statement (bindings, history, extensions) that touches only rows nobody changed since the read
-// (optimistic; on a conflict the batch is read again with row locks), commit.
+// The registration store: the only code that writes bindings. A batch reads the touched AORs'
+// rows, lets the domain plan it, and writes the plan with one multi-row statement (bindings,
+// history, extensions, change outbox) that touches only rows nobody changed since the read
+// (optimistic; on a conflict the batch is read again with row locks, in a transaction).
+import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { DataSource, QueryRunner } from 'typeorm';
-import { ChangeFeedOptions, recordChanges } from './change-outbox';
+import { ChangeFeedOptions, outboxRecords, recordChanges } from './change-outbox';
 import { WriteConflict } from './transient-errors';
+import { ReadAheads } from './read-ahead';
+import {
+  AorRef,
+  batchAors,
+  partiallyRead,
+  readStoredAors,
+  StoredAors,
+  withFresh,
+  WrittenBinding,
+} from './stored-aors';
+import {
+  WRITE_CONFLICT_SQLSTATE,
+  WRITE_SQL,
+  WRITE_WITH_OUTBOX_SQL,
+} from './registration-batch.sql';
 import {
   AccountUpsert,
   aorKey,
+  BatchPlan,
   Binding,
   BindingChange,
+  copyBinding,
   bindingKey,
   EndReason,
   planBatch,
   RegistrationEvent,
 } from '@app/registrations';
-import {
-  BINDING_RECORDSET,
-  bindingRecordsetSelect,
-  bindingSelect,
-  COLUMN_NAMES,
-  fromBindingRow,
-  bindingUpdateSet,
-} from './binding-columns';
+import { bindingSelect, COLUMN_NAMES, fromBindingRow } from './binding-columns';
 
 /** Optimistic attempts before a batch reads with row locks. */
 const OPTIMISTIC_ATTEMPTS = 1;
 /** Attempts in all (only a new key inserted by someone else can conflict under row locks). */
 const MAX_ATTEMPTS = 6;
+
+export interface BatchOptions {
+  lane?: string;
+  next?: () => readonly RegistrationEvent[];
+}
+
+/** A row the write statement returns: a binding written, its id and new row version. */
+type WriteRow = Pick<Binding, 'realmKey' | 'usernameKey' | 'contactUri'> & {
+  id: number;
+  rowVersion: string;
+};
+
+/** The steps of applyBatch: read the touched AORs, plan in JS, write (and commit). */
+export type BatchStep = 'read' | 'plan' | 'write';
 
 export interface BatchResult {
   written: number;
@@ -48,65 +73,6 @@ export interface BindingSelector {
   ids?: number[];
 }
 
-const REALM_ACCOUNTS = `(SELECT json_object_agg(realm_key, id) FROM (
-    SELECT DISTINCT ON (realm_key) realm_key, id FROM accounts
-     WHERE realm_key = ANY($2::text[]) ORDER BY realm_key, created_at) owners) AS "realmAccounts"`;
-/**
- * $1: the batch's AORs as JSON [{realm_key, username_key}]; $2: realm keys needing an account.
- * One row per stored binding of those AORs (with its xmin as rowVersion), and one row with a
- * NULL id per AOR that has none; every row carries the realm → account map for $2.
- */
-const PREREAD_SQL = `
-  SELECT ${bindingSelect('l')}, l.xmin::text AS "rowVersion",
-         k.realm_key AS "aorRealm", k.username_key AS "aorUser", ${REALM_ACCOUNTS}
-    FROM json_to_recordset($1::json) AS k(realm_key text, username_key text)
-    LEFT JOIN registrations l USING (realm_key, username_key)`;
-/** The same, locking the rows read (FOR UPDATE cannot apply to an outer join's nullable side). */
-const PREREAD_LOCKING_SQL = `
-  WITH aor AS MATERIALIZED (
-    SELECT * FROM json_to_recordset($1::json) AS k(realm_key text, username_key text)
-  ), stored AS MATERIALIZED (
-    SELECT r.*, r.xmin::text AS row_version FROM registrations r JOIN aor USING (realm_key, username_key)
-     ORDER BY r.id FOR UPDATE OF r
-  )
-  SELECT ${bindingSelect('l')}, l.row_version AS "rowVersion",
-         aor.realm_key AS "aorRealm", aor.username_key AS "aorUser", ${REALM_ACCOUNTS}
-    FROM aor LEFT JOIN stored l USING (realm_key, username_key)`;
-
-/**
- * $1: bindings to write (stored ones with their id and the rowVersion read); $2: ended segments
- * for history; $3: bindings of AORs seen first (extensions). A stored row is updated only if
- * nobody changed it since it was read, a new one inserted only if nobody inserted it meanwhile:
- * the caller compares the rows returned with the rows sent.
- */
-const WRITE_SQL = `
-  WITH t AS MATERIALIZED (
-    SELECT * FROM json_to_recordset($1::json) AS t(id bigint, "rowVersion" text, ${BINDING_RECORDSET})
-  ), updated AS (
-    UPDATE registrations r SET ${bindingUpdateSet('t')} FROM t
-     WHERE t.id IS NOT NULL AND r.id = t.id AND r.xmin = t."rowVersion"::xid
-    RETURNING r.id, r.realm_key, r.username_key, r.contact_uri
-  ), inserted AS (
-    INSERT INTO registrations (${COLUMN_NAMES})
-    SELECT ${bindingRecordsetSelect('t')} FROM t WHERE t.id IS NULL
-    ON CONFLICT (realm_key, username_key, contact_uri) DO NOTHING
-    RETURNING id, realm_key, username_key, contact_uri
-  ), upserted AS (
-    SELECT * FROM updated UNION ALL SELECT * FROM inserted
-  ), history AS (
-    INSERT INTO registration_history (registration_id, ${COLUMN_NAMES})
-    SELECT u.id, ${bindingRecordsetSelect('h')}
-      FROM json_to_recordset($2::json) AS h(${BINDING_RECORDSET})
-      JOIN upserted u ON u.realm_key = h."realmKey" AND u.username_key = h."usernameKey"
-                     AND u.contact_uri = h."contactUri"
-  ), extensions AS (
-    INSERT INTO extensions (realm_key, username_key, realm, username, account_id)
-    SELECT DISTINCT ON ("realmKey", "usernameKey") "realmKey", "usernameKey", realm, username, "accountId"
-      FROM json_to_recordset($3::json) AS x("realmKey" text, "usernameKey" text, realm text, username text, "accountId" text)
-    ON CONFLICT (realm_key, username_key) DO NOTHING
-  )
-  SELECT id::float8 AS id, realm_key AS "realmKey", username_key AS "usernameKey", contact_uri AS "contactUri" FROM upserted`;
-
 const INSERT_HISTORY_FROM = (source: string) => `
   INSERT INTO registration_history (registration_id, ${COLUMN_NAMES})
   SELECT id, ${COLUMN_NAMES} FROM ${source}`;
@@ -118,8 +84,13 @@ export class RegistrationStore {
 
   private readonly changeFeed: ChangeFeedOptions;
 
+  private readonly readAheads = new ReadAheads();
+
   /** Write conflicts met by applyBatch (each cost one more attempt). */
   writeConflicts = 0;
+
+  /** Told how long each step of applyBatch took (the ingest app's batch step histogram). */
+  onStep?: (step: BatchStep, seconds: number) => void;
 
   constructor(
     private readonly ds: DataSource,
@@ -131,110 +102,160 @@ export class RegistrationStore {
     };
   }
 
-  async applyBatch(events: readonly RegistrationEvent[]): Promise<BatchResult> {
+  /**
+   * Applies a batch of events in order. `lane`: the queue it came from (a lane's batches come
+   * one at a time); `next`: the events likely to come next on that lane, read while this batch
+   * is written (ReadAheads).
+   */
+  async applyBatch(
+    events: readonly RegistrationEvent[],
+    opts: BatchOptions = {},
+  ): Promise<BatchResult> {
     if (events.length === 0)
       return { written: 0, ended: 0, stale: 0, duplicates: 0, unassigned: 0, changes: [] };
-    // The AORs the batch touches, and the realms of events that name no account.
-    const aors = new Map<string, { realm_key: string; username_key: string }>();
-    const realmsWithoutAccount = new Set<string>();
-    for (const e of events) {
-      const realmKey = e.realm.toLowerCase();
-      const usernameKey = e.username.toLowerCase();
-      const k = aorKey(realmKey, usernameKey);
-      if (!aors.has(k)) aors.set(k, { realm_key: realmKey, username_key: usernameKey });
-      if (!e.account) realmsWithoutAccount.add(realmKey);
-    }
+    const aors = batchAors(events);
+    const realms = new Set<string>(); // of events that name no account
+    for (const e of events) if (!e.account) realms.add(e.realm.toLowerCase());
     // Optimistic first: read without row locks, write only rows nobody changed meanwhile (a
-    // flush, the sweeper, the other queue). On a conflict the transaction rolls back and the
-    // batch is read again, this time locking the rows it read.
+    // flush, the sweeper, the other queue), in one statement and no explicit transaction. On a
+    // conflict that statement undoes itself and the batch is read again, this time in a
+    // transaction that locks the rows it reads.
     for (let attempt = 0; ; attempt++) {
       try {
-        let accountsWritten: AccountUpsert[] = [];
-        const result = await this.inTransaction(async (q) => {
-          const r = await this.applyOnce(
-            q,
-            events,
-            aors,
-            realmsWithoutAccount,
-            attempt >= OPTIMISTIC_ATTEMPTS,
-          );
-          accountsWritten = r.accountsWritten;
-          return r.result;
-        });
+        const locking = attempt >= OPTIMISTIC_ATTEMPTS;
+        const { result, accountsWritten } = locking
+          ? await this.inTransaction((q) => this.applyOnce(q, events, aors, realms, {}))
+          : await this.applyOnce(undefined, events, aors, realms, opts);
         // Remembered only once committed: a rolled-back batch must write its accounts again.
         for (const a of accountsWritten) this.accountsSeen.set(a.id, JSON.stringify(a));
         return result;
       } catch (e) {
-        if (!(e instanceof WriteConflict) || attempt + 1 >= MAX_ATTEMPTS) throw e;
+        if (opts.lane !== undefined) this.readAheads.discard(opts.lane);
+        const err = e as { code?: string; driverError?: { code?: string } };
+        const conflict =
+          e instanceof WriteConflict ||
+          (err.driverError?.code ?? err.code) === WRITE_CONFLICT_SQLSTATE;
+        if (!conflict || attempt + 1 >= MAX_ATTEMPTS) throw conflict ? asConflict(e) : e;
         this.writeConflicts++;
       }
     }
   }
 
+  /**
+   * Reads, plans and writes the batch once. Without `q` (optimistic), each statement runs on
+   * its own: the write is one atomic statement, unless accounts change too (a transaction then
+   * holds the write, the accounts and the outbox). With `q`, all of it runs in q's transaction,
+   * and the read locks the rows it reads.
+   */
   private async applyOnce(
-    q: QueryRunner,
+    q: QueryRunner | undefined,
     events: readonly RegistrationEvent[],
-    aors: Map<string, { realm_key: string; username_key: string }>,
-    realmsWithoutAccount: Set<string>,
-    lock: boolean,
+    aors: Map<string, AorRef>,
+    realms: Set<string>,
+    { lane, next }: BatchOptions,
   ): Promise<{ result: BatchResult; accountsWritten: AccountUpsert[] }> {
-    // One round trip reads every binding of every AOR touched, which covers the events' own
-    // keys and the live bindings sharing a Call-ID with them (one index range per AOR), says
-    // which AORs are new (for extensions), and which account owns each realm.
-    const rows: Record<string, unknown>[] = await q.query(
-      lock ? PREREAD_LOCKING_SQL : PREREAD_SQL,
-      [JSON.stringify([...aors.values()]), [...realmsWithoutAccount]],
-    );
-    const current: Binding[] = [];
-    const versions = new Map<string, string>();
-    const newAors = new Set<string>();
-    const accountByRealm = new Map<string, string>(
-      Object.entries((rows[0]?.realmAccounts as Record<string, string> | null) ?? {}),
-    );
-    for (const row of rows) {
-      if (row.id === null) {
-        newAors.add(aorKey(row.aorRealm as string, row.aorUser as string));
-        continue;
-      }
-      const b = fromBindingRow(row);
-      current.push(b);
-      versions.set(bindingKey(b), row.rowVersion as string);
-    }
-    const plan = planBatch({ events, current, accountByRealm });
-    if (plan.bindings.length > 0) {
-      const extensions = plan.bindings.filter(
-        (b) => newAors.size > 0 && newAors.has(aorKey(b.realmKey, b.usernameKey)),
-      );
-      const written = plan.bindings.map((b) => ({
-        ...b,
-        rowVersion: b.id === undefined ? undefined : versions.get(bindingKey(b)),
-      }));
-      const ids: (Pick<Binding, 'realmKey' | 'usernameKey' | 'contactUri'> & { id: number })[] =
-        await q.query(WRITE_SQL, [
-          JSON.stringify(written),
-          plan.history.length > 0 ? JSON.stringify(plan.history) : '[]',
-          extensions.length > 0 ? JSON.stringify(extensions) : '[]',
-        ]);
-      if (ids.length !== written.length)
-        throw new WriteConflict(`${written.length - ids.length} bindings changed meanwhile`);
-      const idByKey = new Map(ids.map((r) => [bindingKey(r), r.id]));
-      for (const ch of plan.changes) ch.binding.id ??= idByKey.get(bindingKey(ch.binding));
-    }
-    // After the write: claiming a realm's unassigned bindings changes rows, which the write's
-    // check would take for another writer's change.
-    const accountsWritten = await this.upsertAccounts(q, plan.accounts);
-    await recordChanges(q, plan.changes, this.changeFeed);
-    return {
-      accountsWritten,
-      result: {
-        written: plan.bindings.length,
-        ended: plan.history.length,
-        stale: plan.stale,
-        duplicates: plan.duplicates,
-        unassigned: plan.unassigned,
-        changes: plan.changes,
-      },
+    let t = performance.now();
+    const step = (name: BatchStep) => {
+      const now = performance.now();
+      this.onStep?.(name, (now - t) / 1000);
+      t = now;
     };
+    const db = q ?? this.ds;
+    let stored =
+      (lane !== undefined && (await this.readAheads.take(this.ds, lane, aors, realms))) ||
+      (await readStoredAors(db, [...aors.values()], [...realms], q !== undefined));
+    step('read');
+    const planOf = (s: StoredAors) =>
+      planBatch({ events, current: s.current, accountByRealm: s.accountByRealm });
+    let plan = planOf(stored);
+    const partial = partiallyRead(plan);
+    if (partial.size > 0) {
+      // The plan ends bindings read in part: read their AORs whole, and plan again.
+      const again = [...partial].map((k) => ({ ...aors.get(k)!, whole: true }));
+      stored = withFresh(stored, await readStoredAors(db, again, [], false), partial);
+      plan = planOf(stored);
+      if (partiallyRead(plan).size > 0) throw new Error('the plan writes a binding read in part'); // never: its AOR is read whole
+    }
+    const accounts = plan.accounts.filter((a) => this.accountsSeen.get(a.id) !== JSON.stringify(a));
+    step('plan');
+    const result: BatchResult = {
+      written: plan.bindings.length,
+      ended: plan.history.length,
+      stale: plan.stale,
+      duplicates: plan.duplicates,
+      unassigned: plan.unassigned,
+      changes: plan.changes,
+    };
+    const { versions, newAors } = stored;
+    if (q === undefined && accounts.length > 0) {
+      // Claiming a realm's unassigned bindings happens after the write (the write's check
+      // would take it for another writer's change), and the outbox after that (with the
+      // accounts' new names): one transaction.
+      return this.inTransaction(async (tx) => {
+        await this.write(tx, plan, versions, newAors, false);
+        const accountsWritten = await this.upsertAccounts(tx, accounts);
+        await recordChanges(tx, plan.changes, this.changeFeed);
+        step('write');
+        return { result, accountsWritten };
+      });
+    }
+    if (q === undefined) {
+      // The lane's next batch is read while this one is written, and gets its writes laid over.
+      if (lane !== undefined && next) this.readAheads.start(this.ds, lane, next());
+      const written = await this.write(this.ds, plan, versions, newAors, true);
+      if (lane !== undefined) this.readAheads.committed(lane, written);
+      step('write');
+      return { result, accountsWritten: [] };
+    }
+    await this.write(q, plan, versions, newAors, false);
+    const accountsWritten = await this.upsertAccounts(q, accounts);
+    await recordChanges(q, plan.changes, this.changeFeed);
+    step('write'); // the commit follows, in inTransaction
+    return { result, accountsWritten };
+  }
+
+  /** The plan's one write statement (WRITE_SQL), with the outbox in it if `withOutbox`. */
+  private async write(
+    db: Pick<DataSource, 'query'>,
+    plan: BatchPlan,
+    versions: Map<string, string>,
+    newAors: Set<string>,
+    withOutbox: boolean,
+  ): Promise<WrittenBinding[]> {
+    const outbox = withOutbox ? outboxRecords(plan.changes, this.changeFeed) : [];
+    if (plan.bindings.length === 0 && outbox.length === 0) return [];
+    const storedIds: number[] = [];
+    const storedVersions: (string | undefined)[] = [];
+    const extensions: Binding[] = [];
+    for (const b of plan.bindings) {
+      if (b.id !== undefined) {
+        storedIds.push(b.id);
+        storedVersions.push(versions.get(bindingKey(b)));
+      }
+      if (newAors.size > 0 && newAors.has(aorKey(b.realmKey, b.usernameKey))) extensions.push(b);
+    }
+    const params: unknown[] = [
+      JSON.stringify(plan.bindings),
+      storedIds,
+      storedVersions,
+      plan.history.length > 0 ? JSON.stringify(plan.history) : '[]',
+      extensions.length > 0 ? JSON.stringify(extensions) : '[]',
+      plan.bindings.length,
+    ];
+    if (outbox.length > 0) params.push(JSON.stringify(outbox));
+    const rows: WriteRow[] = await db.query(
+      outbox.length > 0 ? WRITE_WITH_OUTBOX_SQL : WRITE_SQL,
+      params,
+    );
+    const byKey = new Map<string, WriteRow>();
+    for (const r of rows) if (r.id !== null) byKey.set(bindingKey(r), r);
+    for (const ch of plan.changes) ch.binding.id ??= byKey.get(bindingKey(ch.binding))?.id;
+    return plan.bindings.map((b) => {
+      const row = byKey.get(bindingKey(b))!; // every binding was written (else RGW01)
+      const binding = copyBinding(b);
+      binding.id = row.id;
+      return { binding, rowVersion: row.rowVersion };
+    });
   }
 
   /**
@@ -352,11 +373,8 @@ export class RegistrationStore {
     return { assigned: Number(row.assigned), unassigned: Number(row.unassigned) };
   }
 
-  private async upsertAccounts(
-    q: QueryRunner,
-    accounts: AccountUpsert[],
-  ): Promise<AccountUpsert[]> {
-    const changed = accounts.filter((a) => this.accountsSeen.get(a.id) !== JSON.stringify(a));
+  /** Writes accounts that changed since last written (the caller filtered), claiming realms. */
+  private async upsertAccounts(q: QueryRunner, changed: AccountUpsert[]): Promise<AccountUpsert[]> {
     if (changed.length === 0) return [];
     // New accounts (or a new realm) claim the bindings and extensions of their realm that had none.
     await q.query(
@@ -396,4 +414,8 @@ export class RegistrationStore {
       await q.release();
     }
   }
+}
+
+function asConflict(e: unknown): WriteConflict {
+  return e instanceof WriteConflict ? e : new WriteConflict((e as Error).message);
 }

@@ -1,6 +1,7 @@
 // Folds an ordered batch of registration events into what the store must write: the final
 // state of every touched binding, the ended segments for history, and the changes to announce.
-// Pure: the store reads the current rows, calls planBatch, writes the plan in one transaction.
+// Pure (its input is left untouched): the store reads the current rows, calls planBatch, writes
+// the plan in one statement.
 import { aorCallKey, Binding, bindingFromEvent, bindingKey, copyBinding, isLive } from './binding';
 import type { EndReason, RegistrationEvent } from './registration-event';
 
@@ -51,7 +52,8 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
     if (!keys) byCallId.set(k, (keys = new Set()));
     keys.add(bindingKey(b));
   };
-  for (const b of current) {
+  for (const stored of current) {
+    const b = copyBinding(stored); // the caller's bindings stay as they were (it may plan again)
     state.set(bindingKey(b), b);
     indexCall(b);
   }

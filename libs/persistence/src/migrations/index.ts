@@ -4,6 +4,8 @@ import { ChangeOutbox1795600000000 } from './1795600000000-change-outbox';
 import { DialectIndexes1795700000000 } from './1795700000000-dialect-indexes';
 import { LiveAccountCovering1795800000000 } from './1795800000000-live-account-covering';
 import { ChangeRelayCursor1795900000000 } from './1795900000000-change-relay-cursor';
+import { BatchWriteCheck1796000000000 } from './1796000000000-batch-write-check';
+import { ChangeOutboxBrin1796100000000 } from './1796100000000-change-outbox-brin';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -13,4 +15,6 @@ export const MIGRATIONS = [
   DialectIndexes1795700000000,
   LiveAccountCovering1795800000000,
   ChangeRelayCursor1795900000000,
+  BatchWriteCheck1796000000000,
+  ChangeOutboxBrin1796100000000,
 ];
