@@ -2,7 +2,7 @@
 // migrations) once, then runs both apps as child processes and stops both on SIGTERM/SIGINT.
 import { spawn, ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { ConfigError, loadConfig } from '@app/config';
+import { APP_NODE_FLAGS, ConfigError, loadConfig } from '@app/config';
 import { createDataSource, initializeDataSource } from '@app/persistence';
 
 async function main(): Promise<void> {
@@ -21,11 +21,15 @@ async function main(): Promise<void> {
   await ds.destroy();
 
   const root = path.resolve(__dirname, '..');
-  const apps: ChildProcess[] = ['ingest', 'api'].map((name) =>
-    spawn(process.execPath, [path.join(root, 'apps', name, 'src', 'main.js')], {
-      stdio: 'inherit',
-      env: process.env,
-    }),
+  const apps: ChildProcess[] = (['ingest', 'api'] as const).map((name) =>
+    spawn(
+      process.execPath,
+      [...APP_NODE_FLAGS[name], path.join(root, 'apps', name, 'src', 'main.js')],
+      {
+        stdio: 'inherit',
+        env: process.env,
+      },
+    ),
   );
   console.log(
     `[start] ingest (health/metrics on :${config.INGEST_PORT}) and api (:${config.PORT}) starting`,

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ChannelModel } from 'amqplib';
+import { APP_NODE_FLAGS } from '@app/config/node-flags';
 import { cpuReport, cpuSnapshot } from '../support/proc-cpu';
 
 const MAIN = resolve(__dirname, '../../apps/ingest/src/main.js');
@@ -47,7 +48,7 @@ export async function runProduct(o: ProductRun): Promise<ProductResult> {
   const out = createWriteStream(log);
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": to look inside the app.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
+  const child = spawn(process.execPath, [...APP_NODE_FLAGS.ingest, ...nodeArgs, MAIN], {
     env: { ...process.env, ...o.env, INGEST_PORT: String(o.port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

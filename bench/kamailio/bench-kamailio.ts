@@ -16,6 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as amqp from 'amqplib';
 import { Pool } from 'pg';
+import { APP_NODE_FLAGS } from '@app/config/node-flags';
 import { topology } from '@app/messaging/topology';
 import { createDataSource } from '@app/persistence/data-source';
 import { initializeDataSource } from '@app/persistence/database-setup';
@@ -209,7 +210,7 @@ async function deleteOurQueues(): Promise<void> {
 async function startIngestProcess(port: number) {
   const log = join(tmpdir(), `registrations-kamailio-bench-ingest-${process.pid}.log`);
   const out = createWriteStream(log);
-  const child: ChildProcess = spawn(process.execPath, [INGEST_MAIN], {
+  const child: ChildProcess = spawn(process.execPath, [...APP_NODE_FLAGS.ingest, INGEST_MAIN], {
     env: {
       ...process.env,
       DATABASE_URL,
