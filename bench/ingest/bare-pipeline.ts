@@ -1,5 +1,5 @@
 // The ceiling: the least code that does the ingest's job, with no framework. amqplib consume
-// (prefetch 1000) of each queue the product consumes, batches of 500, JSON.parse + map to the same columns, ONE upsert statement
+// of each queue the product consumes (prefetch and batch size as the product's), JSON.parse + map to the same columns, ONE upsert statement
 // per batch into the same tables (history rows for ended bindings in the same statement), one
 // multiple-ack once it committed. No reading back of current rows and no planning in JS: what
 // remains is the cost of RabbitMQ and Postgres themselves.
@@ -12,6 +12,8 @@ import {
   RECORDSET_TYPES,
   recordsetSelect,
 } from '@app/persistence/binding-columns';
+import { loadConfig } from '@app/config/config';
+import { OUTBOX_LOCK } from '@app/persistence/change-outbox';
 import { BareRow, toBareRow } from './bare-rows';
 import { CpuSnapshot, cpuSnapshot } from '../support/proc-cpu';
 
@@ -20,8 +22,9 @@ export const VARIANT_LABEL: Record<SqlVariant, string> = {
   values: 'INSERT … VALUES multi-row',
   json: 'INSERT … SELECT FROM json_to_recordset($1::json)',
 };
-const PREFETCH = 1000;
-const BATCH = 500;
+// The product's own settings (its defaults unless set for both): the same messages in flight
+// and rows per statement on both sides of the ratio.
+const { INGEST_PREFETCH: PREFETCH, INGEST_BATCH_SIZE: BATCH } = loadConfig(process.env);
 const LINGER_MS = 5;
 
 // A newer stored event wins (the order guard); refresh_count counts updates.
@@ -30,42 +33,54 @@ const SET = BINDING_COLUMNS.filter((c) => !KEEP.includes(c.name))
   .map((c) => `${c.name} = EXCLUDED.${c.name}`)
   .concat('refresh_count = registrations.refresh_count + 1')
   .join(', ');
+/**
+ * With the change feed, what the product's outbox holds: a row per new binding and per ended
+ * one (refreshes are left out, as the product's default), its JSON, under the product's
+ * outbox lock (taken once the upsert is done, held to the commit: seq order is commit order).
+ */
+const OUTBOX = `, settled AS (SELECT count(*) FROM up),
+  outbox_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(${OUTBOX_LOCK}) FROM settled),
+  outbox AS (
+    INSERT INTO registration_changes (change, occurred_at, account_id, realm, username, registration_id, registration)
+    SELECT COALESCE(end_reason, 'registered'), COALESCE(ended_at, last_registered_at), account_id,
+           realm, username, id, jsonb_strip_nulls(to_jsonb(up) - 'id')
+      FROM up CROSS JOIN outbox_lock WHERE end_reason IS NOT NULL OR refresh_count = 0 ORDER BY id)`;
+
 /** One statement (so one implicit transaction): the upsert, then history for ended rows. */
-const statement = (insert: string) => `
+const statement = (insert: string, changeFeed: boolean) => `
   WITH up AS (
     ${insert}
     ON CONFLICT (realm_key, username_key, contact_uri) DO UPDATE SET ${SET}
      WHERE registrations.event_us <= EXCLUDED.event_us
-    RETURNING id, ${COLUMN_NAMES})
+    RETURNING id, ${COLUMN_NAMES})${changeFeed ? OUTBOX : ''}
   INSERT INTO registration_history (registration_id, ${COLUMN_NAMES})
   SELECT id, ${COLUMN_NAMES} FROM up WHERE end_reason IS NOT NULL`;
 
-const JSON_SQL = statement(
-  `INSERT INTO registrations (${COLUMN_NAMES})
-   SELECT ${recordsetSelect('t')} FROM json_to_recordset($1::json) AS t(${RECORDSET_TYPES})`,
-);
-const valuesSql = new Map<number, string>(); // per row count: named statements get planned once
-function valuesStatement(n: number): string {
-  let sql = valuesSql.get(n);
+const JSON_INSERT = `INSERT INTO registrations (${COLUMN_NAMES})
+   SELECT ${recordsetSelect('t')} FROM json_to_recordset($1::json) AS t(${RECORDSET_TYPES})`;
+const valuesSql = new Map<string, string>(); // per row count: named statements get planned once
+function valuesStatement(n: number, changeFeed: boolean): string {
+  let sql = valuesSql.get(`${n}/${changeFeed}`);
   if (!sql) {
     let p = 0;
     const row = () =>
       `(${BINDING_COLUMNS.map((c) => (c.kind === 'us' ? `to_timestamp($${++p}::float8 / 1e6)` : `$${++p}`)).join(', ')})`;
     const rows = Array.from({ length: n }, row).join(',\n');
-    valuesSql.set(
-      n,
-      (sql = statement(`INSERT INTO registrations (${COLUMN_NAMES}) VALUES ${rows}`)),
-    );
+    sql = statement(`INSERT INTO registrations (${COLUMN_NAMES}) VALUES ${rows}`, changeFeed);
+    valuesSql.set(`${n}/${changeFeed}`, sql);
   }
   return sql;
 }
 
-function query(variant: SqlVariant, rows: BareRow[]): QueryConfig {
+const JSON_SQL = { plain: statement(JSON_INSERT, false), feed: statement(JSON_INSERT, true) };
+
+function query(variant: SqlVariant, rows: BareRow[], changeFeed: boolean): QueryConfig {
+  const name = `bare-${variant}${changeFeed ? '-feed' : ''}`;
   if (variant === 'json')
-    return { name: 'bare-json', text: JSON_SQL, values: [JSON.stringify(rows)] };
+    return { name, text: JSON_SQL[changeFeed ? 'feed' : 'plain'], values: [JSON.stringify(rows)] };
   const values: unknown[] = [];
   for (const r of rows) for (const c of BINDING_COLUMNS) values.push(r[c.name] ?? null);
-  return { name: `bare-values-${rows.length}`, text: valuesStatement(rows.length), values };
+  return { name: `${name}-${rows.length}`, text: valuesStatement(rows.length, changeFeed), values };
 }
 
 export interface BareResult {
@@ -89,6 +104,7 @@ export async function runBare(
   queues: string[],
   total: number,
   variant: SqlVariant,
+  changeFeed: boolean,
 ): Promise<BareResult> {
   const conn = await amqp.connect(amqpUrl);
   const clients: Client[] = [];
@@ -134,7 +150,7 @@ export async function runBare(
         for (const r of batchRows)
           byKey.set(`${r.realm_key}\u0000${r.username_key}\u0000${r.contact_uri}`, r);
         const t = performance.now();
-        await db.query(query(variant, [...byKey.values()]));
+        await db.query(query(variant, [...byKey.values()], changeFeed));
         statementMs += performance.now() - t;
         ch.ack(last, true); // committed: ack the whole batch at once
         batches++;

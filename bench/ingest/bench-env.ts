@@ -93,16 +93,18 @@ export async function fillQueues(
 /** Live bindings (not ended, not expired) and all rows, to check a run wrote what it should. */
 export async function countBindings(
   pool: Pool,
-): Promise<{ live: number; rows: number; history: number }> {
+): Promise<{ live: number; rows: number; history: number; changes: number }> {
   const { rows } = await pool.query(
     `SELECT (SELECT count(*) FROM registrations WHERE ended_at IS NULL AND expires_at > now()) AS live,
             (SELECT count(*) FROM registrations) AS rows,
-            (SELECT count(*) FROM registration_history) AS history`,
+            (SELECT count(*) FROM registration_history) AS history,
+            (SELECT count(*) FROM registration_changes) AS changes`,
   );
   return {
     live: Number(rows[0].live),
     rows: Number(rows[0].rows),
     history: Number(rows[0].history),
+    changes: Number(rows[0].changes),
   };
 }
 

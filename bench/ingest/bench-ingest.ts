@@ -3,7 +3,12 @@
 // the bare pipeline (the ceiling) and the real ingest app. Prints events/s per run, medians,
 // and as its last line `ingest ratio: <ingest/bare>`. Figures go to docs/benchmarks.md.
 //
-// Options: --rounds N (2), --only bare|ingest. Environment: BENCH_DATABASE_URL, BENCH_AMQP_URL,
+// What both sides write: by default what issue 2 names (bindings, history; the app also its
+// extensions), so the app runs with CHANGE_FEED_ENABLED=false. With --change-feed the app runs
+// with its change feed on (its default: outbox rows in every batch, the relay publishing them)
+// and the bare pipeline writes the same outbox rows in its statement (it publishes nothing).
+//
+// Options: --rounds N (2), --only bare|ingest, --change-feed. Environment: BENCH_DATABASE_URL, BENCH_AMQP_URL,
 // BENCH_QUEUE_PREFIX, BENCH_INGEST_PORT, BENCH_TIMEOUT_S, BENCH_ANALYZE_EVERY_S, BENCH_NODE_ARGS;
 // the app's own variables (INGEST_BATCH_SIZE, INGEST_PREFETCH, CHANGE_FEED_ENABLED…) pass through.
 import 'reflect-metadata';
@@ -37,11 +42,22 @@ const rounds = arg('rounds', 2);
 // --only bare|ingest: one pipeline alone, for investigating (no ratio then).
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
+const changeFeed = process.argv.includes('--change-feed');
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 /** Every AOR registered at least once; only a few percent end up unregistered or expired. */
 function checkLive(live: number, what: string): void {
   if (live < AORS * 0.8 || live > AORS)
     throw new Error(`${what}: ${live} live bindings for ${AORS} AORs is not plausible`);
+}
+/** Average ms of each step of the store's batches (registrations_batch_step_seconds). */
+function stepMs(metrics: string): string {
+  return (['read', 'plan', 'write'] as const)
+    .map((step) => {
+      const at = (suffix: string) =>
+        metricSum(metrics, `registrations_batch_step_seconds_${suffix}{step="${step}"}`);
+      return `${step} ${((at('sum') / at('count')) * 1000).toFixed(0)}`;
+    })
+    .join(' / ');
 }
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -81,6 +97,11 @@ async function main(): Promise<void> {
   for (const m of stream)
     mix.set(`${m.origin}/${m.kind}`, (mix.get(`${m.origin}/${m.kind}`) ?? 0) + 1);
   console.log(
+    changeFeed
+      ? 'change feed on: the app with its outbox and relay, the bare pipeline writing the same outbox rows'
+      : 'change feed off (CHANGE_FEED_ENABLED=false): both write bindings and history',
+  );
+  console.log(
     `stream: ${fmt(EVENTS)} events over ${fmt(AORS)} AORs, built in ${((performance.now() - t) / 1000).toFixed(1)} s: ` +
       [...mix]
         .sort()
@@ -118,6 +139,7 @@ async function main(): Promise<void> {
         PRODUCT_QUEUES.map((q) => q.name),
         EVENTS,
         variant,
+        changeFeed,
       );
       stopAnalyze();
       const cpu = cpuReport(cpu0, r.cpuAfter, process.pid, r.pgPids);
@@ -127,7 +149,7 @@ async function main(): Promise<void> {
       console.log(
         `round ${round} bare (${variant}): ${fmt(rate)} events/s (${(r.ms / 1000).toFixed(1)} s; ${pre}; ` +
           `${r.batches} batches, statement ${(r.statementMs / r.batches).toFixed(0)} ms avg; ${cpu}; ` +
-          `live bindings ${fmt(b.live)}, history ${fmt(b.history)})`,
+          `live bindings ${fmt(b.live)}, history ${fmt(b.history)}, changes ${fmt(b.changes)})`,
       );
       checkLive(b.live, `bare (${variant})`);
     }
@@ -146,6 +168,7 @@ async function main(): Promise<void> {
         AMQP_URL: BENCH_AMQP_URL,
         QUEUE_PREFIX,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', // production's default
+        CHANGE_FEED_ENABLED: String(changeFeed),
       },
       port: Number(process.env.BENCH_INGEST_PORT ?? 18_091),
       total: EVENTS,
@@ -164,8 +187,9 @@ async function main(): Promise<void> {
     console.log(
       `round ${round} ingest: ${fmt(rate)} events/s (${(p.ms / 1000).toFixed(1)} s; ${pre}; ` +
         `${fmt(batches)} batches of ${(metricSum(p.metrics, 'registrations_batch_size_sum') / batches).toFixed(0)} avg, ` +
-        `commit ${((metricSum(p.metrics, 'registrations_commit_seconds_sum') / commits) * 1000).toFixed(0)} ms avg; ` +
-        `${p.cpu}; dead-lettered ${dead}; live bindings ${fmt(b.live)}, history ${fmt(b.history)})`,
+        `commit ${((metricSum(p.metrics, 'registrations_commit_seconds_sum') / commits) * 1000).toFixed(0)} ms avg ` +
+        `(${stepMs(p.metrics)}); ` +
+        `${p.cpu}; dead-lettered ${dead}; live bindings ${fmt(b.live)}, history ${fmt(b.history)}, changes ${fmt(b.changes)})`,
     );
     if (dead > 0) throw new Error(`${dead} messages were dead-lettered; see ${p.log}`);
     checkLive(b.live, 'ingest');
