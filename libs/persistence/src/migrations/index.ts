@@ -6,6 +6,7 @@ import { LiveAccountCovering1795800000000 } from './1795800000000-live-account-c
 import { ChangeRelayCursor1795900000000 } from './1795900000000-change-relay-cursor';
 import { BatchWriteCheck1796000000000 } from './1796000000000-batch-write-check';
 import { ChangeOutboxBrin1796100000000 } from './1796100000000-change-outbox-brin';
+import { AccountLiveCounts1796200000000 } from './1796200000000-account-live-counts';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   ChangeRelayCursor1795900000000,
   BatchWriteCheck1796000000000,
   ChangeOutboxBrin1796100000000,
+  AccountLiveCounts1796200000000,
 ];
