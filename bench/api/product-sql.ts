@@ -5,13 +5,13 @@ import type { DataSource } from 'typeorm';
 import { RegistrationQueries } from '@app/persistence/registration.queries';
 
 export interface ProductSql {
-  /** listLive with a LIMIT ($1 account, $2 limit). */
+  /** listLiveItems with a LIMIT ($1 account, $2 limit). */
   listLimit: string;
-  /** listLive with a start_key and a LIMIT ($1 account, $2–$4 position, $5 limit). */
+  /** listLiveItems with a start_key and a LIMIT ($1 account, $2–$4 position, $5 limit). */
   listAfterLimit: string;
-  /** listLive without LIMIT ($1 account). */
+  /** listLiveItems without LIMIT ($1 account). */
   listAll: string;
-  /** listLive with a start_key, without LIMIT. */
+  /** listLiveItems with a start_key, without LIMIT. */
   listAfter: string;
   /** countLive(accountId) ($1 account). */
   count: string;
@@ -45,10 +45,10 @@ export async function captureProductSql(): Promise<ProductSql> {
   const id = '0'.repeat(32);
   const after: [string, string, string] = ['u', 'r', 'c'];
   return {
-    listLimit: await take(() => q.listLive({ accountId: id, limit: 51 })),
-    listAfterLimit: await take(() => q.listLive({ accountId: id, after, limit: 51 })),
-    listAll: await take(() => q.listLive({ accountId: id })),
-    listAfter: await take(() => q.listLive({ accountId: id, after })),
+    listLimit: await take(() => q.listLiveItems({ accountId: id, limit: 51 })),
+    listAfterLimit: await take(() => q.listLiveItems({ accountId: id, after, limit: 51 })),
+    listAll: await take(() => q.listLiveItems({ accountId: id })),
+    listAfter: await take(() => q.listLiveItems({ accountId: id, after })),
     count: await take(() => q.countLive(id)),
   };
 }
