@@ -13,6 +13,7 @@ import {
   recordsetSelect,
 } from '@app/persistence/binding-columns';
 import { loadConfig } from '@app/config/config';
+import { keys, topology } from '@app/messaging/topology';
 import { OUTBOX_LOCK } from '@app/persistence/change-outbox';
 import { BareRow, toBareRow } from './bare-rows';
 import { CpuSnapshot, cpuSnapshot } from '../support/proc-cpu';
@@ -91,6 +92,57 @@ export interface BareResult {
   pgPids: number[];
   batches: number;
   statementMs: number;
+}
+
+/**
+ * With the change feed: what the product's relay does, by hand. Publishes the outbox in seq
+ * order (persistent, confirms awaited per read of 500, key change.account.realm.user, body
+ * {seq, change, occurred_at, account_id, registration}) and moves the position, until stopped.
+ */
+async function relay(conn: amqp.ChannelModel, db: Client, stopped: () => boolean): Promise<void> {
+  const exchange = topology().changes;
+  const ch = await conn.createConfirmChannel();
+  await ch.assertExchange(exchange.name, exchange.type, { durable: exchange.durable });
+  let through = '0';
+  while (!stopped()) {
+    const { rows } = await db.query<{
+      seq: string;
+      change: string;
+      occurred_at: Date;
+      account_id: string | null;
+      realm: string;
+      username: string;
+      registration: string;
+    }>({
+      name: 'bare-relay',
+      text: `SELECT seq, change, occurred_at, account_id, realm, username, registration::text AS registration
+               FROM registration_changes WHERE seq > $1 ORDER BY seq LIMIT 500`,
+      values: [through],
+    });
+    if (rows.length === 0) {
+      await new Promise((r) => setTimeout(r, 100)); // as the product's relay, when idle
+      continue;
+    }
+    for (const r of rows) {
+      const body = `{"seq":${r.seq},"change":"${r.change}","occurred_at":"${r.occurred_at.toISOString()}","account_id":${JSON.stringify(r.account_id)},"registration":${r.registration}}`;
+      ch.publish(
+        exchange.name,
+        keys.change(r.change, r.account_id, r.realm, r.username),
+        Buffer.from(body),
+        {
+          persistent: true,
+          contentType: 'application/json',
+          messageId: r.seq,
+        },
+      );
+    }
+    await ch.waitForConfirms();
+    through = rows[rows.length - 1].seq;
+    await db.query('UPDATE registration_changes_relay SET published_through = $1 WHERE id = 1', [
+      through,
+    ]);
+  }
+  await ch.close().catch(() => undefined);
 }
 
 /**
@@ -175,7 +227,24 @@ export async function runBare(
         schedule();
       });
     }
-    return { ...(await done), pgPids };
+    // With the change feed, the relay runs beside the consumers (its own connection), as the
+    // product's does; it is not waited for at the end, as the product's is not.
+    let relaying: Promise<void> | undefined;
+    let stopRelay = false;
+    if (changeFeed) {
+      const db = new Client({
+        connectionString: databaseUrl,
+        application_name: 'registrations-bench-bare',
+      });
+      clients.push(db);
+      await db.connect();
+      pgPids.push((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+      relaying = relay(conn, db, () => stopRelay).catch(fail);
+    }
+    const result = await done;
+    stopRelay = true;
+    await relaying;
+    return { ...result, pgPids };
   } finally {
     await conn.close().catch(() => undefined);
     for (const db of clients) await db.end().catch(() => undefined);

@@ -6,7 +6,8 @@
 // What both sides write: by default what issue 2 names (bindings, history; the app also its
 // extensions), so the app runs with CHANGE_FEED_ENABLED=false. With --change-feed the app runs
 // with its change feed on (its default: outbox rows in every batch, the relay publishing them)
-// and the bare pipeline writes the same outbox rows in its statement (it publishes nothing).
+// and the bare pipeline writes the same outbox rows in its statement and publishes them as the
+// relay does (bare-pipeline.ts relay()).
 //
 // Options: --rounds N (2), --only bare|ingest, --change-feed. Environment: BENCH_DATABASE_URL, BENCH_AMQP_URL,
 // BENCH_QUEUE_PREFIX, BENCH_INGEST_PORT, BENCH_TIMEOUT_S, BENCH_ANALYZE_EVERY_S, BENCH_NODE_ARGS;
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
     mix.set(`${m.origin}/${m.kind}`, (mix.get(`${m.origin}/${m.kind}`) ?? 0) + 1);
   console.log(
     changeFeed
-      ? 'change feed on: the app with its outbox and relay, the bare pipeline writing the same outbox rows'
+      ? 'change feed on: the app with its outbox and relay, the bare pipeline writing and publishing the same outbox rows'
       : 'change feed off (CHANGE_FEED_ENABLED=false): both write bindings and history',
   );
   console.log(
