@@ -10,7 +10,8 @@
 //   as AuthService does;
 // - the body, byte for byte but for request_id and timestamp: Kazoo's envelope (auth_token,
 //   data, page_size, next_start_key, node, request_id, revision (as the product computes it), status,
-//   timestamp, version) with the items as the product's SQL builds them (JSON text from Postgres);
+//   timestamp, version) with the items of the product's own toKazooItem, cached by row version
+//   as the product's KazooListService does (same SQL, same cache library and size);
 // - Fastify options: x-request-id echoed or generated (32 hex digits), trustProxy.
 // Faster by design: named (server-side prepared) statements (BARE_PREPARED=0 turns them off),
 // the body built as one string around the items' JSON text, no per-request logger,
@@ -21,7 +22,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Pool, QueryConfig } from 'pg';
+import { LRUCache } from 'lru-cache';
 import { loadConfig } from '@app/config/config';
+import type { Binding } from '@app/registrations/binding';
+import { toKazooItem } from '@app/registrations/kazoo-item';
 import { API_VERSION } from '../../apps/api/src/kazoo/kazoo-envelope';
 import { captureProductSql, ProductSql } from './product-sql';
 
@@ -140,10 +144,7 @@ function fail(reply: FastifyReply, req: FastifyRequest, status: number, code: st
 }
 
 // ---- the body ----
-function fingerprintOf(
-  rows: { id: number; eventUs: number; expires: number }[],
-  n: number,
-): string {
+function fingerprintOf(rows: Row[], n: number): string {
   let f = '';
   for (let i = 0; i < n; i++)
     f += `${i ? ',' : ''}${rows[i].id}:${rows[i].eventUs}:${rows[i].expires}`;
@@ -170,6 +171,52 @@ function envelope(
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg rows, as the product's SQL returns them
 type Row = Record<string, any>;
+
+// ---- items by row version, as the product's KazooListService keeps them ----
+const cacheMb = loadConfig(process.env).API_ITEM_CACHE_MB;
+const itemCache =
+  cacheMb > 0
+    ? new LRUCache<string, string>({
+        maxSize: cacheMb * 1024 * 1024,
+        sizeCalculation: (v) => v.length + 64,
+      })
+    : undefined;
+const versionKey = (r: Row) => `${r.id}:${r.rowVersion}:${r.eventUs}:${r.accountVersion ?? ''}`;
+
+/** The page's rows and their items: cached by row version, the rest read by id and rendered. */
+async function page(
+  pageQuery: QueryConfig,
+  rowsByIdSql: string,
+): Promise<{ rows: Row[]; items: string[] }> {
+  for (;;) {
+    const { rows } = await pool.query(pageQuery);
+    const items = new Array<string>(rows.length);
+    const missing: number[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const hit = itemCache?.get(versionKey(rows[i]));
+      if (hit === undefined) missing.push(i);
+      else items[i] = hit;
+    }
+    if (missing.length === 0) return { rows, items };
+    const fresh = await pool.query(
+      stmt('bare_rows_by_id', rowsByIdSql, [missing.map((i) => rows[i].id)]),
+    );
+    const byId = new Map<number, Row>(fresh.rows.map((f: Row) => [f.id as number, f]));
+    let changed = false;
+    for (const i of missing) {
+      const f = byId.get(rows[i].id);
+      if (!f || versionKey(f) !== versionKey(rows[i])) {
+        changed = true;
+        continue;
+      }
+      items[i] = JSON.stringify(
+        toKazooItem(f as Binding, { name: f.accountName, realm: f.accountRealm }),
+      );
+      itemCache?.set(versionKey(f), items[i]);
+    }
+    if (!changed) return { rows, items }; // (the bench's data does not change: no give-up path)
+  }
+}
 
 function startKey(r: Row): string {
   return Buffer.from(JSON.stringify([r.usernameKey, r.realmKey, r.contactUri])).toString(
@@ -227,12 +274,11 @@ export async function buildBareApp(): Promise<FastifyInstance> {
         : pageSize !== undefined
           ? ['bare_list_limit', sql.listLimit]
           : ['bare_list_all', sql.listAll];
-      const { rows } = await pool.query(stmt(name, text, params));
+      const { rows, items } = await page(stmt(name, text, params), sql.rowsById);
       const more = pageSize !== undefined && rows.length > pageSize;
       const n = more ? pageSize! : rows.length;
-      // The items are the product's SQL's JSON text (built by Postgres), joined as they are.
       let data = '[';
-      for (let i = 0; i < n; i++) data += i ? `,${rows[i].item}` : rows[i].item;
+      for (let i = 0; i < n; i++) data += i ? `,${items[i]}` : items[i];
       data += ']';
       let extra = `,"page_size":${n}`;
       if (more) extra += `,"next_start_key":"${startKey(rows[n - 1])}"`;

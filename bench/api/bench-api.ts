@@ -1,11 +1,14 @@
 // npm run bench:api [-- --rounds N --duration S --warmup S --connections C]: issue 3, "Must show 3".
 // One account holds 10,000 of 1,000,000 live bindings. `GET …/registrations?page_size=50` and
-// `GET …/registrations/count` are loaded with autocannon at 50 connections against the product
+// `GET …/registrations/count` are loaded with wrk (or autocannon) at 50 connections against the product
 // API app and against the ceiling (bare-server.ts: plain Fastify + pg, the same SQL and body),
 // alternating. Prints req/s, p50 and p99 per run and their medians, the EXPLAIN (ANALYZE,
 // BUFFERS) of both statements, writes docs/benchmarks.md "## API", and ends with the lines
 // `list ratio: <product/bare req/s>` and `count ratio: <…>`.
 import 'reflect-metadata';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -70,14 +73,100 @@ const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
 const f1 = (n: number) => n.toFixed(1);
 const f2 = (n: number) => n.toFixed(2);
 
-function cannon(url: string, token: string, seconds: number): Promise<autocannon.Result> {
+/** What one load run saw. */
+interface Load {
+  requests: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  bytes: number;
+  /** Set when some requests failed: what failed. */
+  failed?: string;
+  /** CPU seconds the load generator spent. */
+  cpuS: number;
+}
+
+/**
+ * The load generator: wrk (C, one thread) when it is installed, else autocannon in this
+ * process (BENCH_LOAD=autocannon forces it). Both servers always get the same one; wrk leaves
+ * more of the two cores to the servers and Postgres.
+ */
+const LOADER: 'wrk' | 'autocannon' =
+  process.env.BENCH_LOAD === 'autocannon' || spawnSync('wrk', ['--version']).error
+    ? 'autocannon'
+    : 'wrk';
+
+async function load(url: string, token: string, seconds: number): Promise<Load> {
+  return LOADER === 'wrk' ? wrk(url, token, seconds) : cannon(url, token, seconds);
+}
+
+function cannon(url: string, token: string, seconds: number): Promise<Load> {
+  const self0 = process.cpuUsage();
   return new Promise((resolve, reject) => {
     autocannon(
       { url, connections: CONNECTIONS, duration: seconds, headers: { 'x-auth-token': token } },
-      (err, result) =>
-        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result),
+      (err, r) => {
+        if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+        const cpu = process.cpuUsage(self0);
+        resolve({
+          requests: r.requests.total,
+          seconds: r.duration,
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          bytes: r.throughput.total / r.requests.total,
+          failed:
+            r.errors || r.non2xx || r.timeouts
+              ? `${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx answers`
+              : undefined,
+          cpuS: (cpu.user + cpu.system) / 1e6,
+        });
+      },
     );
   });
+}
+
+/** CPU seconds of this process's children that have been waited for (/proc/self/stat). */
+function childrenCpuS(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) / 100; // cutime, cstime (clock ticks of 1/100 s)
+}
+
+async function wrk(url: string, token: string, seconds: number): Promise<Load> {
+  const cpu0 = childrenCpuS();
+  const child = spawn(
+    'wrk',
+    ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-H', `x-auth-token: ${token}`, url],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`wrk exited with ${code}: ${out}`);
+  const ms = (v: string, unit: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? NaN);
+  const pct = (p: string) => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)$`, 'm').exec(out);
+    if (!m) throw new Error(`no ${p}% latency in wrk's output: ${out}`);
+    return ms(m[1], m[2]);
+  };
+  const total = /(\d+) requests in ([\d.]+)(ms|s|m), ([\d.]+)(B|KB|MB|GB) read/.exec(out);
+  if (!total) throw new Error(`no totals in wrk's output: ${out}`);
+  const requests = Number(total[1]);
+  const unit = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[total[5]] ?? NaN;
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
+  const socket = /Socket errors: (.*)/.exec(out)?.[1];
+  return {
+    requests,
+    seconds: Number(total[2]) * ({ ms: 0.001, s: 1, m: 60 }[total[3]] ?? NaN),
+    p50: pct('50'),
+    p99: pct('99'),
+    bytes: (Number(total[4]) * unit) / requests,
+    failed:
+      non2xx || socket
+        ? `${non2xx ?? 0} non-2xx answers; socket errors: ${socket ?? 'none'}`
+        : undefined,
+    cpuS: childrenCpuS() - cpu0,
+  };
 }
 
 async function measure(
@@ -89,7 +178,7 @@ async function measure(
   endpoint: Endpoint,
   target: Target,
 ): Promise<Run> {
-  await cannon(server.url + pathname, token, WARMUP_S);
+  await load(server.url + pathname, token, WARMUP_S);
   const pid = server.proc.pid!;
   // The Postgres backends serving this server (its pool is open after the warm-up).
   const backends = new Set(
@@ -105,37 +194,37 @@ async function measure(
   const before = cpuSnapshot();
   const busyBefore = machineBusySeconds();
   const t0 = performance.now();
-  const r = await cannon(server.url + pathname, token, DURATION_S);
+  const r = await load(server.url + pathname, token, DURATION_S);
   const wall = (performance.now() - t0) / 1000;
   const after = cpuSnapshot();
   const busy = machineBusySeconds() - busyBefore;
-  if (r.errors || r.non2xx || r.timeouts)
-    throw new Error(
-      `${target} ${endpoint}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx answers`,
-    );
-  const requests = r.requests.total;
+  if (r.failed) throw new Error(`${target} ${endpoint}: ${r.failed}`);
+  const requests = r.requests;
   const serverCpu = cpuSeconds(before, after, (p) => p === pid);
   const pgCpu = cpuSeconds(before, after, (p) => backends.has(p));
   const selfCpu = cpuSeconds(before, after, (p) => p === process.pid);
+  const loadCpu = LOADER === 'wrk' ? r.cpuS : selfCpu;
   const run: Run = {
     round,
     endpoint,
     target,
-    rps: requests / r.duration,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
+    rps: requests / r.seconds,
+    p50: r.p50,
+    p99: r.p99,
     serverCpuUsPerReq: (serverCpu / requests) * 1e6,
     pgCpuUsPerReq: (pgCpu / requests) * 1e6,
     serverCpuPct: (serverCpu / wall) * 100,
     pgCpuPct: (pgCpu / wall) * 100,
-    otherCpuPct: (Math.max(0, busy - serverCpu - pgCpu - selfCpu) / wall) * 100,
-    bytes: r.throughput.total / requests,
+    otherCpuPct:
+      (Math.max(0, busy - serverCpu - pgCpu - selfCpu - (LOADER === 'wrk' ? loadCpu : 0)) / wall) *
+      100,
+    bytes: r.bytes,
   };
   console.log(
     `round ${round} ${endpoint.padEnd(5)} ${target.padEnd(7)} ${f0(run.rps).padStart(6)} req/s  ` +
       `p50 ${f1(run.p50)} ms  p99 ${f1(run.p99)} ms  | CPU: server ${f0(run.serverCpuPct)}% ` +
       `(${f0(run.serverCpuUsPerReq)} µs/req), postgres ${f0(run.pgCpuPct)}% ` +
-      `(${f0(run.pgCpuUsPerReq)} µs/req), autocannon ${f0((selfCpu / wall) * 100)}%, ` +
+      `(${f0(run.pgCpuUsPerReq)} µs/req), ${LOADER} ${f0((loadCpu / wall) * 100)}%, ` +
       `other ${f0(run.otherCpuPct)}%`,
   );
   return run;
@@ -282,7 +371,7 @@ async function main(): Promise<void> {
     );
 
     console.log(
-      `load: autocannon, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per run, ${ROUNDS} rounds, product and bare alternating`,
+      `load: ${LOADER}, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per run, ${ROUNDS} rounds, product and bare alternating`,
     );
     for (let round = 1; round <= ROUNDS; round++) {
       const order: Target[] = round % 2 ? ['product', 'bare'] : ['bare', 'product'];
@@ -364,7 +453,7 @@ Data: database \`registrations_bench_api\` (BENCH_DATABASE_URL), 1,000,000 live 
 1,000 accounts; the measured account holds exactly 10,000 of them, spread over the whole table
 (every 100th row), loaded with \`INSERT … SELECT FROM generate_series\`, then VACUUM ANALYZE
 ${dataset.loaded ? `(loaded by this run in ${f0(dataset.seconds)} s)` : '(kept from a previous run)'}.
-Load: autocannon, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${DURATION_S} s per run,
+Load: ${LOADER}, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${DURATION_S} s per run,
 ${ROUNDS} rounds alternating product and bare; medians below. Product: \`node
 dist/apps/api/src/main.js\` (LOG_LEVEL=warn, DB_POOL_SIZE default 5). Bare
 (bench/api/bare-server.ts): plain Fastify + pg in its own process, the product's SQL text (taken

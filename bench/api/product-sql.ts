@@ -5,14 +5,16 @@ import type { DataSource } from 'typeorm';
 import { RegistrationQueries } from '@app/persistence/registration.queries';
 
 export interface ProductSql {
-  /** listLiveItems with a LIMIT ($1 account, $2 limit). */
+  /** listLivePage with a LIMIT ($1 account, $2 limit). */
   listLimit: string;
-  /** listLiveItems with a start_key and a LIMIT ($1 account, $2–$4 position, $5 limit). */
+  /** listLivePage with a start_key and a LIMIT ($1 account, $2–$4 position, $5 limit). */
   listAfterLimit: string;
-  /** listLiveItems without LIMIT ($1 account). */
+  /** listLivePage without LIMIT ($1 account). */
   listAll: string;
-  /** listLiveItems with a start_key, without LIMIT. */
+  /** listLivePage with a start_key, without LIMIT. */
   listAfter: string;
+  /** liveRowsById ($1 ids): the content of the page's rows not cached. */
+  rowsById: string;
   /** countLive(accountId) ($1 account). */
   count: string;
 }
@@ -45,10 +47,11 @@ export async function captureProductSql(): Promise<ProductSql> {
   const id = '0'.repeat(32);
   const after: [string, string, string] = ['u', 'r', 'c'];
   return {
-    listLimit: await take(() => q.listLiveItems({ accountId: id, limit: 51 })),
-    listAfterLimit: await take(() => q.listLiveItems({ accountId: id, after, limit: 51 })),
-    listAll: await take(() => q.listLiveItems({ accountId: id })),
-    listAfter: await take(() => q.listLiveItems({ accountId: id, after })),
+    listLimit: await take(() => q.listLivePage({ accountId: id, limit: 51 })),
+    listAfterLimit: await take(() => q.listLivePage({ accountId: id, after, limit: 51 })),
+    listAll: await take(() => q.listLivePage({ accountId: id })),
+    listAfter: await take(() => q.listLivePage({ accountId: id, after })),
+    rowsById: await take(() => q.liveRowsById([1])),
     count: await take(() => q.countLive(id)),
   };
 }

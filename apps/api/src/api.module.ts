@@ -15,6 +15,7 @@ import { RegistrationHistoryController } from './history/registration-history.co
 import { ApiAuthController } from './kazoo/api-auth.controller';
 import { KazooExceptionFilter } from './kazoo/kazoo-exception.filter';
 import { KazooRegistrationsController } from './kazoo/registrations.controller';
+import { KazooListService } from './kazoo/kazoo-list.service';
 import { AccountScopeService } from './sipxcom/account-scope.service';
 import { SipxcomRegistrationsController } from './sipxcom/sipxcom-registrations.controller';
 import { SipxcomRegistrationsService } from './sipxcom/sipxcom-registrations.service';
@@ -42,6 +43,7 @@ export class ApiModule {
       providers: [
         MetricsService,
         AuthService,
+        KazooListService,
         CommandPublisher,
         FlushRegistrationsService,
         AccountScopeService,

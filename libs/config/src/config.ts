@@ -52,6 +52,8 @@ export const configSchema = z.object({
   /** Run the outbox relay in this ingest instance (only one relays at a time anyway). */
   CHANGE_RELAY_ENABLED: bool.default(true),
   SSE_HEARTBEAT_MS: int(1000, 300000).default(15000),
+  /** Memory for Kazoo list items cached by row version (API): 0 turns the cache off. */
+  API_ITEM_CACHE_MB: int(0, 4096).default(64),
   /** Origins allowed to call the API from a browser: "*" (any) or a comma-separated list. */
   CORS_ORIGINS: z.string().min(1).default('*'),
   /** Lifetime of tokens from PUT /v2/api_auth. */

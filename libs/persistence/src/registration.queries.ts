@@ -9,7 +9,6 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { DataSource } from 'typeorm';
 import { Binding, GREGORIAN_OFFSET_S } from '@app/registrations';
 import { bindingSelect } from './binding-columns';
-import { kazooItemJsonSql } from './kazoo-item.sql';
 
 /**
  * A live binding as read (bindingSelect: the Binding's keys, times in µs, NULL where unknown)
@@ -85,16 +84,19 @@ export interface FlushTarget {
 
 const LIVE = 'r.ended_at IS NULL AND r.expires_at > now()';
 
-/** A page row of listLiveItems: the binding's Kazoo item as JSON text, and what pages it. */
-export interface LiveItemRow {
+/** A row of listLivePage: a binding's row version (and its account's), and what pages it. */
+export interface LivePageRow {
   id: number;
+  rowVersion: string;
+  accountVersion: string | null;
   eventUs: number;
   expires: number;
   usernameKey: string;
   realmKey: string;
   contactUri: string;
-  item: string;
 }
+
+export type VersionedLiveRow = LiveRow & { rowVersion: string; accountVersion: string | null };
 
 function listWhere(q: ListQuery): { where: string; params: unknown[]; limit: string } {
   const params: unknown[] = [q.accountId];
@@ -144,17 +146,31 @@ export class RegistrationQueries {
     );
   }
 
-  /** listLive's page with each binding as its Kazoo item, built by Postgres as JSON text. */
-  async listLiveItems(q: ListQuery): Promise<LiveItemRow[]> {
+  /**
+   * listLive's page without the bindings' content: what identifies each row version (the
+   * binding's and its account's xmin) and what pages it. The items come from a cache keyed by
+   * those versions (apps/api kazoo-item.cache.ts), and from liveRowsById for the rest.
+   */
+  async listLivePage(q: ListQuery): Promise<LivePageRow[]> {
     const { where, params, limit } = listWhere(q);
-    return this.prepared<LiveItemRow>(
-      `SELECT r.id::float8 AS id, r.event_us::float8 AS "eventUs", r.expires,
-              r.username_key AS "usernameKey", r.realm_key AS "realmKey", r.contact_uri AS "contactUri",
-              ${kazooItemJsonSql('r', 'a')} AS item
+    return this.prepared<LivePageRow>(
+      `SELECT r.id::float8 AS id, r.xmin::text AS "rowVersion", a.xmin::text AS "accountVersion",
+              r.event_us::float8 AS "eventUs", r.expires,
+              r.username_key AS "usernameKey", r.realm_key AS "realmKey", r.contact_uri AS "contactUri"
          FROM registrations r LEFT JOIN accounts a ON a.id = r.account_id
         WHERE ${where}
         ORDER BY r.username_key, r.realm_key, r.contact_uri ${limit}`,
       params,
+    );
+  }
+
+  /** These bindings as they are now (whether live or not), with their row versions. */
+  async liveRowsById(ids: number[]): Promise<VersionedLiveRow[]> {
+    return this.prepared<VersionedLiveRow>(
+      `SELECT ${LIVE_ROW_SELECT}, r.xmin::text AS "rowVersion", a.xmin::text AS "accountVersion"
+         FROM registrations r LEFT JOIN accounts a ON a.id = r.account_id
+        WHERE r.id = ANY($1::bigint[])`,
+      [ids],
     );
   }
 

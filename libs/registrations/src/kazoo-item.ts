@@ -1,91 +1,90 @@
 // A binding as Kazoo's registrations API lists it (seed 000 + api-dialects.md A): the seed's
 // keys plus proxy_path, proxy_protocol, registrar_node, source_ip/port and the initial/last
 // registration times (Gregorian seconds). A missing value is omitted, never "undefined".
-// Used by the Kazoo API and by the change feed, so both show a binding the same way; the list
-// has Postgres build the same items from the same field table.
+// Used by the Kazoo API and by the change feed, so both show a binding the same way.
 import type { Binding } from './binding';
 import { kazooContact } from './sip-contact';
 import { GREGORIAN_OFFSET_S } from './time';
 
-/** How an item's value comes from the binding: as it is, as a string, Gregorian seconds, contact without `<>`. */
-export type KazooItemForm = 'value' | 'string' | 'gregorian' | 'contact';
-
-export interface KazooItemField {
-  key: string;
-  /** The binding's field, or the account's name or realm. */
-  from: keyof Binding | 'accountName' | 'accountRealm';
-  form: KazooItemForm;
-}
-
-const f = (key: string, from: KazooItemField['from'], form: KazooItemForm = 'value') =>
-  ({ key, from, form }) as const;
-
-/**
- * The item, key by key in the order it is listed, once for every rendering: toKazooItem here,
- * and the SQL that builds items in Postgres for the list (libs/persistence, kazoo-item.sql.ts).
- * Kazoo gives ports as strings and times in Gregorian seconds.
- */
-export const KAZOO_ITEM_FIELDS = [
-  f('account_name', 'accountName'),
-  f('account_realm', 'accountRealm'),
-  f('authorizing_id', 'authorizingId'),
-  f('authorizing_type', 'authorizingType'),
-  f('call_id', 'callId'),
-  f('contact', 'originalContact', 'contact'),
-  f('contact_ip', 'contactIp'),
-  f('contact_port', 'contactPort', 'string'),
-  f('event_timestamp', 'eventUs', 'gregorian'),
-  f('expires', 'expires'),
-  f('from_host', 'fromHost'),
-  f('from_user', 'fromUser'),
-  f('initial_registration', 'firstRegisteredUs', 'gregorian'),
-  f('last_registration', 'lastRegisteredUs', 'gregorian'),
-  f('network_ip', 'networkIp'),
-  f('network_port', 'networkPort', 'string'),
-  f('original_contact', 'originalContact'),
-  f('owner_id', 'ownerId'),
-  f('proxy_ip', 'proxyIp'),
-  f('proxy_path', 'proxyPath'),
-  f('proxy_port', 'proxyPort', 'string'),
-  f('proxy_protocol', 'proxyProtocol'),
-  f('realm', 'realm'),
-  f('registrar_node', 'registrarNode'),
-  f('source_ip', 'sourceIp'),
-  f('source_port', 'sourcePort', 'string'),
-  f('suppress_unregister_notify', 'suppressUnregisterNotify'),
-  f('to_host', 'toHost'),
-  f('to_user', 'toUser'),
-  f('user_agent', 'userAgent'),
-  f('username', 'username'),
-] as const satisfies readonly KazooItemField[];
-
-export const KAZOO_ITEM_KEYS = KAZOO_ITEM_FIELDS.map((x) => x.key);
+export const KAZOO_ITEM_KEYS = [
+  'account_name',
+  'account_realm',
+  'authorizing_id',
+  'authorizing_type',
+  'call_id',
+  'contact',
+  'contact_ip',
+  'contact_port',
+  'event_timestamp',
+  'expires',
+  'from_host',
+  'from_user',
+  'initial_registration',
+  'last_registration',
+  'network_ip',
+  'network_port',
+  'original_contact',
+  'owner_id',
+  'proxy_ip',
+  'proxy_path',
+  'proxy_port',
+  'proxy_protocol',
+  'realm',
+  'registrar_node',
+  'source_ip',
+  'source_port',
+  'suppress_unregister_notify',
+  'to_host',
+  'to_user',
+  'user_agent',
+  'username',
+] as const;
 
 export type KazooItem = Partial<
-  Record<(typeof KAZOO_ITEM_FIELDS)[number]['key'], string | number | boolean>
+  Record<(typeof KAZOO_ITEM_KEYS)[number], string | number | boolean>
 >;
 
 const gregorian = (us: number) => Math.floor(us / 1e6) + GREGORIAN_OFFSET_S;
 
-/** A binding as a Kazoo list item: KAZOO_ITEM_FIELDS in order, unknown values left out. */
 export function toKazooItem(
   b: Binding,
   account?: { name?: string | null; realm?: string | null },
 ): KazooItem {
-  const item: Record<string, string | number | boolean> = {};
-  for (const { key, from, form } of KAZOO_ITEM_FIELDS) {
-    // `!= null` skips both undefined and the NULLs of a row read straight from the database.
-    const v =
-      from === 'accountName' ? account?.name : from === 'accountRealm' ? account?.realm : b[from];
-    if (v == null) continue;
-    item[key] =
-      form === 'value'
-        ? v
-        : form === 'string'
-          ? String(v)
-          : form === 'gregorian'
-            ? gregorian(v as number)
-            : kazooContact(v as string);
-  }
+  // Only known values are set, in KAZOO_ITEM_KEYS order (this runs for every item of every
+  // list: plain assignments, no helper closure, no `delete`). `!= null` skips both undefined
+  // and the NULLs of a row read straight from the database (LiveRow).
+  const item: KazooItem = {};
+  if (account?.name != null) item.account_name = account.name;
+  if (account?.realm != null) item.account_realm = account.realm;
+  if (b.authorizingId != null) item.authorizing_id = b.authorizingId;
+  if (b.authorizingType != null) item.authorizing_type = b.authorizingType;
+  if (b.callId != null) item.call_id = b.callId;
+  item.contact = kazooContact(b.originalContact);
+  if (b.contactIp != null) item.contact_ip = b.contactIp;
+  if (b.contactPort != null) item.contact_port = String(b.contactPort); // Kazoo: ports as strings
+  item.event_timestamp = gregorian(b.eventUs);
+  item.expires = b.expires;
+  if (b.fromHost != null) item.from_host = b.fromHost;
+  if (b.fromUser != null) item.from_user = b.fromUser;
+  item.initial_registration = gregorian(b.firstRegisteredUs);
+  item.last_registration = gregorian(b.lastRegisteredUs);
+  if (b.networkIp != null) item.network_ip = b.networkIp;
+  if (b.networkPort != null) item.network_port = String(b.networkPort);
+  item.original_contact = b.originalContact;
+  if (b.ownerId != null) item.owner_id = b.ownerId;
+  if (b.proxyIp != null) item.proxy_ip = b.proxyIp;
+  if (b.proxyPath != null) item.proxy_path = b.proxyPath;
+  if (b.proxyPort != null) item.proxy_port = String(b.proxyPort);
+  if (b.proxyProtocol != null) item.proxy_protocol = b.proxyProtocol;
+  item.realm = b.realm;
+  if (b.registrarNode != null) item.registrar_node = b.registrarNode;
+  if (b.sourceIp != null) item.source_ip = b.sourceIp;
+  if (b.sourcePort != null) item.source_port = String(b.sourcePort);
+  if (b.suppressUnregisterNotify != null)
+    item.suppress_unregister_notify = b.suppressUnregisterNotify;
+  if (b.toHost != null) item.to_host = b.toHost;
+  if (b.toUser != null) item.to_user = b.toUser;
+  if (b.userAgent != null) item.user_agent = b.userAgent;
+  item.username = b.username;
   return item;
 }

@@ -9,6 +9,7 @@ import { FlushError, FlushRegistrationsService } from '../flush/flush-registrati
 import { envelope, envelopeJson, KazooError } from './kazoo-envelope';
 import { KAZOO_ITEM_KEYS } from './kazoo-registration.presenter';
 import type { KazooItem } from '@app/registrations';
+import { KazooListService } from './kazoo-list.service';
 import { encodeStartKey, parseListQuery } from './list-query';
 import { RegistrationQueries } from '@app/persistence';
 
@@ -20,6 +21,7 @@ export class KazooRegistrationsController {
     private readonly auth: AuthService,
     private readonly queries: RegistrationQueries,
     private readonly flusher: FlushRegistrationsService,
+    private readonly pages: KazooListService,
   ) {}
 
   @Get('accounts/:accountId/registrations')
@@ -49,17 +51,18 @@ export class KazooRegistrationsController {
     const principal = await this.auth.authenticate(req);
     await this.auth.authorize(principal, accountId);
     const q = parseListQuery(accountId, query);
-    const rows = await this.queries.listLiveItems({
+    const { rows, items } = await this.pages.page({
       ...q,
       limit: q.pageSize === undefined ? undefined : q.pageSize + 1,
     });
     const more = q.pageSize !== undefined && rows.length > q.pageSize;
     const page = more ? rows.slice(0, q.pageSize) : rows;
+    const data = more ? items.slice(0, q.pageSize) : items;
     if (wantsCsv(req)) {
       void reply.header('content-type', 'text/csv; charset=utf-8');
       if (more) void reply.header('x-next-start-key', encodeStartKey(page[page.length - 1]));
       return stringify(
-        page.map((r) => JSON.parse(r.item) as KazooItem),
+        data.map((item) => JSON.parse(item) as KazooItem),
         { header: true, columns: [...KAZOO_ITEM_KEYS], cast: { boolean: (v) => String(v) } },
       );
     }
@@ -69,11 +72,11 @@ export class KazooRegistrationsController {
     // Each binding's id and last event time identify the page's content.
     const fingerprint =
       page.map((r) => `${r.id}:${r.eventUs}:${r.expires}`).join(',') + `|${page.length}`;
-    // The items come from Postgres as JSON text: spliced into the envelope, never parsed.
+    // The items are JSON text already (KazooListService): spliced into the envelope.
     void reply.header('content-type', 'application/json; charset=utf-8');
     return envelopeJson(
       { authToken: principal.token, requestId: String(req.id) },
-      `[${page.map((r) => r.item).join(',')}]`,
+      `[${data.join(',')}]`,
       extra,
       fingerprint,
     );
