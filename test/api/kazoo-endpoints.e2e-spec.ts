@@ -516,6 +516,29 @@ describe('PUT /v2/api_auth', () => {
     expect(expectEnvelope(list, { status: 200, token: b.auth_token }).data).toEqual({ count: 5 });
   });
 
+  it('JSON sent as a form (curl -d without a Content-Type, as in the README) works as in Kazoo', async () => {
+    const res = await http(api.url, 'PUT', '/v2/api_auth', {
+      rawBody: JSON.stringify({ data: { api_key: acmeKey } }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    const b = expectEnvelope(res, { status: 201 });
+    expect(b.data.account_id).toBe(ACME.id);
+    const count = await http(api.url, 'GET', `${listPath(ACME.id)}/count`, {
+      token: b.auth_token,
+    });
+    expect(expectEnvelope(count, { status: 200, token: b.auth_token }).data).toEqual({ count: 5 });
+  });
+
+  it('a real form without data.api_key: 400 validation error naming api_key', async () => {
+    const res = await http(api.url, 'PUT', '/v2/api_auth', {
+      rawBody: `api_key=${acmeKey}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expectKazooError(res, 400, 'validation error', {
+      api_key: { required: { message: 'data.api_key is required' } },
+    });
+  });
+
   it('the token expires after the configured lifetime (default one hour)', async () => {
     const res = await http(api.url, 'PUT', '/v2/api_auth', {
       body: { data: { api_key: acmeKey } },

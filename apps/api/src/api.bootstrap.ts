@@ -7,6 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
 import { ApiModule } from './api.module';
+import { formOrJsonBody } from './http/form-or-json-body';
 
 export async function createApiApp(config: AppConfig, opts: { port?: number } = {}) {
   const adapter = new FastifyAdapter({
@@ -15,8 +16,17 @@ export async function createApiApp(config: AppConfig, opts: { port?: number } = 
     trustProxy: true,
     routerOptions: { ignoreTrailingSlash: true },
   });
+  // Fastify's own parser takes application/json; forms are ours (JSON sent as a form is JSON).
+  adapter
+    .getInstance()
+    .addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string' },
+      (_req, body, done) => done(null, formOrJsonBody(body as string)),
+    );
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     bufferLogs: true,
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
