@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
+import { loadConfig } from '@app/config/config';
 import { CredentialStore } from '@app/persistence/credential.store';
 import { cpuSeconds, cpuSnapshot, machineBusySeconds } from '../support/proc-cpu';
 import {
@@ -455,7 +456,7 @@ Data: database \`registrations_bench_api\` (BENCH_DATABASE_URL), 1,000,000 live 
 ${dataset.loaded ? `(loaded by this run in ${f0(dataset.seconds)} s)` : '(kept from a previous run)'}.
 Load: ${LOADER}, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${DURATION_S} s per run,
 ${ROUNDS} rounds alternating product and bare; medians below. Product: \`node
-dist/apps/api/src/main.js\` (LOG_LEVEL=warn, DB_POOL_SIZE default 5). Bare
+dist/apps/api/src/main.js\` (LOG_LEVEL=warn, DB_POOL_SIZE ${loadConfig(process.env).DB_POOL_SIZE}, as the bare server). Bare
 (bench/api/bare-server.ts): plain Fastify + pg in its own process, the product's SQL text (taken
 from RegistrationQueries), the same pool size, the same token/account checks with the same 5 s
 caches, and a body identical to the product's but for request_id and timestamp (checked at the
