@@ -43,13 +43,17 @@ export async function declareQueue(
   log: Log,
 ): Promise<Channel> {
   try {
+    // The 406 comes back here as a rejected promise (and as the channel's 'error' event, which
+    // the caller listens to).
     await ch.assertQueue(q.name, { durable: true, arguments: q.arguments });
   } catch (e) {
     if (!isPreconditionFailed(e)) throw e;
     log.warn(
       `queue ${q.name} already exists with other arguments (406 PRECONDITION_FAILED); using it as it is`,
     );
+    // The refused declaration closed `ch`: go on with a fresh channel.
     ch = await conn.createChannel();
+    ch.on('error', (err: Error) => log.warn(`RabbitMQ channel (${q.name}) error: ${err.message}`));
     await ch.checkQueue(q.name);
   }
   for (const key of q.bindingKeys) await ch.bindQueue(q.name, q.exchange.name, key);

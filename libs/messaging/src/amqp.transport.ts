@@ -41,6 +41,8 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
   private closing = false;
   private connected = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /** One retry loop at a time: a failed set-up must not start another beside it. */
+  private retrying = false;
 
   constructor(private readonly options: AmqpTransportOptions) {
     super();
@@ -74,19 +76,25 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
   }
 
   private async connectWithRetry(): Promise<void> {
-    let delay = 500;
-    while (!this.closing) {
-      try {
-        await this.connect();
-        return;
-      } catch (e) {
-        this.logger.error(
-          `RabbitMQ at ${this.options.displayUrl} is unreachable (${(e as Error).message}); retrying in ` +
-            `${delay / 1000}s. Start it with \`docker compose up -d rabbitmq\` (or your system service), or set AMQP_URL.`,
-        );
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 15_000);
+    if (this.retrying) return;
+    this.retrying = true;
+    try {
+      let delay = 500;
+      while (!this.closing) {
+        try {
+          await this.connect();
+          return;
+        } catch (e) {
+          this.logger.error(
+            `RabbitMQ at ${this.options.displayUrl}: ${(e as Error).message}; retrying in ${delay / 1000}s. ` +
+              `If it is not running, start it with \`docker compose up -d rabbitmq\` (or your system service), or set AMQP_URL.`,
+          );
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 15_000);
+        }
       }
+    } finally {
+      this.retrying = false;
     }
   }
 
@@ -95,7 +103,18 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       clientProperties: { connection_name: 'registrations-ingest' },
     });
     conn.on('error', (e: Error) => this.logger.warn(`RabbitMQ connection error: ${e.message}`));
-    conn.on('close', () => this.onConnectionLost());
+    // A close during set-up fails the set-up (connectWithRetry retries); only a connection that
+    // was consuming is "lost".
+    let consuming = false;
+    conn.on('close', () => {
+      if (consuming) this.onConnectionLost();
+    });
+    // A channel error (a 406, an ack the broker refuses) is logged, never left unhandled: an
+    // unhandled 'error' would take the whole connection down.
+    const watch = (ch: amqp.Channel, what: string) =>
+      ch.on('error', (e: Error) =>
+        this.logger.warn(`RabbitMQ channel (${what}) error: ${e.message}`),
+      );
     try {
       const log = { warn: (m: string) => this.logger.warn(m) };
       const exchanges = [
@@ -104,15 +123,25 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       ];
       for (const ex of exchanges) await declareExchange(conn, ex, log);
       const setup = await conn.createChannel();
-      for (const q of this.options.declare.queues) await declareQueue(conn, setup, q, log);
-      await setup.close().catch(() => undefined);
+      watch(setup, 'set-up');
+      let declaring = setup;
+      for (const q of this.options.declare.queues)
+        declaring = await declareQueue(conn, declaring, q, log);
+      await declaring.close().catch(() => undefined);
       const confirm = await conn.createConfirmChannel();
+      watch(confirm, 'dead letters');
       const consumers: BatchConsumer[] = [];
       for (const c of this.options.consumes) {
         // One channel per queue: a multiple-ack covers only that queue's deliveries.
         let ch = await conn.createChannel();
+        watch(ch, c.queue.name);
         ch = await declareQueue(conn, ch, c.queue, log);
         await ch.prefetch(this.options.prefetch);
+        // A consuming channel the broker closed (not us: stop() sets closing first) would leave
+        // the queue unconsumed: drop the connection, and the reconnection consumes again.
+        ch.on('close', () => {
+          if (consuming && !this.closing) void conn.close().catch(() => undefined);
+        });
         const handler = this.getHandlerByPattern(c.pattern);
         if (!handler)
           throw new Error(`no @MessagePattern('${c.pattern}') handler for queue ${c.queue.name}`);
@@ -136,6 +165,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       this.connection = conn;
       this.consumers = consumers;
       for (const consumer of consumers) await consumer.start();
+      consuming = true;
       this.connected = true;
       this.options.metrics?.onConnection?.(true);
       this.logger.log(
