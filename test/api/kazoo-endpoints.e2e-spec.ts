@@ -476,6 +476,42 @@ describe('405 for the other methods, with Allow', () => {
     }
   }
 
+  it('DELETE …/registrations/history and …/changes name SIP users (only count is reserved, as in Kazoo)', async () => {
+    for (const name of ['history', 'changes']) {
+      const res = await http(api.url, 'DELETE', `${listPath(ACME.id)}/${name}`, {
+        token: acmeToken,
+      });
+      expectKazooError(
+        res,
+        404,
+        'bad_identifier',
+        { cause: name, message: 'bad identifier' },
+        { token: acmeToken },
+      );
+    }
+  });
+
+  it('DELETE with Content-Type: application/json and no body is read as {} (as crossbar does), not a 400', async () => {
+    const res = await http(api.url, 'DELETE', `${listPath(ACME.id)}/nobody-here`, {
+      token: acmeToken,
+      headers: { 'content-type': 'application/json' },
+    });
+    // The flush itself ran: the username is unknown, so Kazoo's 404 (not a body error).
+    expectKazooError(
+      res,
+      404,
+      'bad_identifier',
+      { cause: 'nobody-here', message: 'bad identifier' },
+      { token: acmeToken },
+    );
+    const malformed = await http(api.url, 'PUT', '/v2/api_auth', {
+      rawBody: '{"data":',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(malformed.status).toBe(400);
+    expectEnvelope(malformed, { status: 400 });
+  });
+
   it('DELETE …/registrations/count → 405 (count is GET only, as in Kazoo), nothing flushed', async () => {
     const before = await liveCount(h.pool, ACME.id);
     const res = await http(api.url, 'DELETE', `${listPath(ACME.id)}/count`, { token: acmeToken });
@@ -633,6 +669,26 @@ describe('browser clients (Monster UI): CORS as Kazoo crossbar does it', () => {
       'x-auth-token',
     );
     expect(res.headers.get('access-control-allow-methods') ?? '').toMatch(/\bGET\b/);
+  });
+
+  it('a preflight with the headers Monster UI adds (X-Kazoo-Cluster-ID) is allowed, as crossbar allows them', async () => {
+    const res = await fetch(`${api.url}${listPath(ACME.id)}/alice`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://monster-ui.example.net',
+        'access-control-request-method': 'DELETE',
+        'access-control-request-headers': 'content-type,x-auth-token,x-kazoo-cluster-id',
+      },
+    });
+    await res.text();
+    expect(res.status).toBeLessThan(300);
+    const allowed = (res.headers.get('access-control-allow-headers') ?? '')
+      .toLowerCase()
+      .split(',')
+      .map((h) => h.trim());
+    for (const h of ['content-type', 'x-auth-token', 'x-kazoo-cluster-id'])
+      expect(allowed).toContain(h);
+    expect(res.headers.get('access-control-allow-methods') ?? '').toMatch(/\bDELETE\b/);
   });
 
   it('the actual cross-origin answer carries Access-Control-Allow-Origin', async () => {

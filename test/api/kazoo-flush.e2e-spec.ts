@@ -117,14 +117,21 @@ function expectRegFlush(c: TappedCommand, realm: string, username?: string) {
 }
 
 describe('DELETE …/registrations/{USERNAME} (Kamailio bindings)', () => {
-  it('publishes one reg_flush with Realm and Username; the binding is gone from the next GET', async () => {
+  it('publishes one reg_flush with Realm and Username and, as Kazoo does, a check-sync NOTIFY; the binding is gone from the next GET', async () => {
     const { res, cmds } = await del(`${LIST(FL.id)}/f101`);
     const b = expectEnvelope(res, { status: 200, token });
     expect(b.data).toBe('ok');
     expect(cmds.registrar).toHaveLength(1);
     expectRegFlush(cmds.registrar[0], FL.realm, 'f101');
     expect(cmds.tapCommands).toEqual([]);
-    expect(cmds.switch).toEqual([]);
+    // crossbar_util:flush_registration/2 publishes check-sync with every one-user flush.
+    expect(cmds.switch.map((c) => [c.exchange, c.routingKey, c.json])).toEqual([
+      [
+        'switch',
+        `switch.notify.${enc(FL.realm)}.f101`,
+        expect.objectContaining({ Event: 'check-sync', Realm: FL.realm, Username: 'f101' }),
+      ],
+    ]);
     // No waiting: the flush is in the store before the answer.
     expect(await usernames(FL.id)).toEqual(['f100', 'f100', 'f102', 'f103', 'f104', 'f200']);
     const count = await http(api.url, 'GET', `${LIST(FL.id)}/count`, { token });
@@ -160,7 +167,7 @@ describe('DELETE …/registrations/{USERNAME} (Kamailio bindings)', () => {
     expect(await usernames(FL.id)).not.toContain('f102');
   });
 
-  it('check_sync=false publishes no NOTIFY; a check_sync that is not a boolean is a 400 and flushes nothing', async () => {
+  it('check_sync=false (or 0) publishes no NOTIFY; a check_sync that is not a boolean is a 400 and flushes nothing', async () => {
     const bad = await del(`${LIST(FL.id)}/f103?check_sync=maybe`);
     expectValidationError(bad.res, 'check_sync', token);
     expect(bad.cmds).toEqual({ registrar: [], tapCommands: [], switch: [] });
@@ -171,6 +178,12 @@ describe('DELETE …/registrations/{USERNAME} (Kamailio bindings)', () => {
     expect(cmds.registrar).toHaveLength(1);
     expectRegFlush(cmds.registrar[0], FL.realm, 'f103');
     expect(cmds.switch).toEqual([]);
+
+    const zero = await del(`${LIST(FL.id)}/f104?check_sync=0`);
+    expect(expectEnvelope(zero.res, { status: 200, token }).data).toBe('ok');
+    expect(zero.cmds.registrar).toHaveLength(1);
+    expectRegFlush(zero.cmds.registrar[0], FL.realm, 'f104');
+    expect(zero.cmds.switch).toEqual([]);
   });
 
   it('a username the account never had: 404 bad_identifier, cause = the username, nothing published', async () => {
@@ -276,8 +289,11 @@ describe('DELETE …/registrations (every binding of the account)', () => {
 });
 
 describe('bindings that came from FreeSWITCH', () => {
-  it('DELETE {USERNAME}: the sofia flush_inbound_reg command on TAP.Commands, no reg_flush', async () => {
+  it('DELETE {USERNAME}: the sofia flush_inbound_reg command on TAP.Commands and the check-sync NOTIFY, no reg_flush', async () => {
     const { res, cmds } = await del(`${LIST(FSA.id)}/fs300`, fsToken);
+    expect(cmds.switch.map((c) => [c.routingKey, c.json.Event, c.json.Username])).toEqual([
+      [`switch.notify.${enc(FSA.realm)}.fs300`, 'check-sync', 'fs300'],
+    ]);
     expect(expectEnvelope(res, { status: 200, token: fsToken }).data).toBe('ok');
     expect(cmds.tapCommands).toHaveLength(1);
     const [c] = cmds.tapCommands;

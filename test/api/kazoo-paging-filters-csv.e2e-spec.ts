@@ -344,6 +344,15 @@ describe('Accept: text/csv', () => {
     expect(new Set(cells)).toEqual(new Set(['true', 'false']));
   });
 
+  it('Accept is weighed by q: JSON preferred over CSV answers JSON, CSV preferred answers CSV', async () => {
+    const j = await list('', { accept: 'application/json, text/csv;q=0.1' });
+    expect(j.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(j.json.data).toHaveLength(TOTAL);
+    const c = await list('', { accept: 'text/csv;q=0.9, application/json;q=0.5' });
+    expect(c.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(parseCsv(c.text)).toHaveLength(TOTAL + 1);
+  });
+
   it('filters apply to the CSV export too', async () => {
     const r = await list('filter_username=u05', { accept: 'text/csv' });
     const [, ...lines] = parseCsv(r.text);

@@ -16,14 +16,20 @@ export async function createApiApp(config: AppConfig, opts: { port?: number } = 
     trustProxy: true,
     routerOptions: { ignoreTrailingSlash: true },
   });
-  // Fastify's own parser takes application/json; forms are ours (JSON sent as a form is JSON).
-  adapter
-    .getInstance()
-    .addContentTypeParser(
-      'application/x-www-form-urlencoded',
-      { parseAs: 'string' },
-      (_req, body, done) => done(null, formOrJsonBody(body as string)),
-    );
+  // Bodies as Kazoo's crossbar reads them: an empty JSON body is {} (many clients send
+  // Content-Type: application/json on every request, DELETE included), and JSON sent as a form
+  // is JSON. Anything else goes to Fastify's own JSON parser (400 on malformed JSON).
+  const server = adapter.getInstance();
+  const json = server.getDefaultJsonParser('error', 'error');
+  server.removeContentTypeParser('application/json');
+  server.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+    (body as string).trim() === '' ? done(null, {}) : json(req, body as string, done),
+  );
+  server.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_req, body, done) => done(null, formOrJsonBody(body as string)),
+  );
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     bufferLogs: true,
     bodyParser: false,
@@ -35,6 +41,8 @@ export async function createApiApp(config: AppConfig, opts: { port?: number } = 
     origin:
       config.CORS_ORIGINS === '*' ? true : config.CORS_ORIGINS.split(',').map((o) => o.trim()),
     methods: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'],
+    // Kazoo's own list (api_util get_cors_headers): Monster UI sends X-Kazoo-Cluster-ID when
+    // configured with a cluster id, and browsers preflight every header they add.
     allowedHeaders: [
       'X-Auth-Token',
       'Authorization',
@@ -42,6 +50,15 @@ export async function createApiApp(config: AppConfig, opts: { port?: number } = 
       'Accept',
       'X-Request-ID',
       'Last-Event-ID',
+      'X-Kazoo-Cluster-ID',
+      'X-HTTP-Method-Override',
+      'X-Requested-With',
+      'If-Match',
+      'If-Modified-Since',
+      'Cache-Control',
+      'Depth',
+      'X-File-Name',
+      'X-File-Size',
     ],
     exposedHeaders: ['X-Request-ID', 'X-Next-Start-Key'],
     maxAge: 600,

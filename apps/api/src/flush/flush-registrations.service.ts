@@ -1,6 +1,6 @@
 // Where a DELETE turns into a flush: find where the bindings are held, publish the commands
 // that make those proxies drop them (Kazoo reg_flush to Kamailio, flush_inbound_reg to
-// FreeSWITCH, optionally check-sync), wait for the broker's confirms, then end the bindings in
+// FreeSWITCH, check-sync NOTIFYs for flushed users), wait for the broker's confirms, then end the bindings in
 // the store (history reason flushed) so the next read reflects the flush. Shared by every API
 // dialect: there is one flush path.
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -28,7 +28,7 @@ export interface FlushRequest {
   account: Account;
   /** One SIP username, or every binding of the account. */
   username?: string;
-  /** Also ask the phone to re-register at once (Kazoo check-sync NOTIFY). */
+  /** Also ask the phone to re-register at once (Kazoo check-sync NOTIFY), as Kazoo always does. */
   checkSync?: boolean;
 }
 
@@ -145,13 +145,21 @@ export class FlushRegistrationsService {
     ) {
       kazoo.set(accountRealm.toLowerCase(), { realm: accountRealm, username });
     }
+    // check-sync goes to the phone whichever proxy holds it (the switch that has its
+    // subscription sends the NOTIFY), once per user.
+    const syncs = new Map<string, { realm: string; username: string }>();
+    const sync = (realm: string, username: string) => {
+      if (req.checkSync)
+        syncs.set(`${realm.toLowerCase()}\u0000${username.toLowerCase()}`, { realm, username });
+    };
     for (const { realm, username } of kazoo.values()) {
       commands.push(regFlush(realm, username));
-      if (req.checkSync && username !== undefined) commands.push(checkSync(realm, username));
+      if (username !== undefined) sync(realm, username);
     }
     const seen = new Set<string>();
     for (const t of targets) {
       if (t.origin !== 'freeswitch') continue;
+      if (perUser) sync(t.realm, t.username);
       const key = `${t.fs_hostname}|${t.fs_profile}|${t.username}@${t.realm}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -159,6 +167,7 @@ export class FlushRegistrationsService {
         (t.fs_hostname && this.fsKeys.get(t.fs_hostname)) || this.config.FS_COMMAND_ROUTING_KEY;
       commands.push(freeswitchFlush(t.fs_profile ?? 'internal', t.username, t.realm, routingKey));
     }
+    for (const { realm, username } of syncs.values()) commands.push(checkSync(realm, username));
     return commands;
   }
 }

@@ -11,6 +11,7 @@ import { KAZOO_ITEM_KEYS } from './kazoo-registration.presenter';
 import type { KazooItem } from '@app/registrations';
 import { KazooListService } from './kazoo-list.service';
 import { encodeStartKey, parseListQuery } from './list-query';
+import { negotiate } from '../http/content-negotiation';
 import { RegistrationQueries } from '@app/persistence';
 
 @ApiTags('kazoo')
@@ -102,26 +103,25 @@ export class KazooRegistrationsController {
 
   @Delete('accounts/:accountId/registrations/:username')
   @ApiOperation({
-    summary: 'Flush one SIP username; check_sync=true also makes the phone re-register',
+    summary:
+      'Flush one SIP username and, as Kazoo does, send the phone a check-sync NOTIFY so it re-registers at once (check_sync=false: flush only)',
   })
-  @ApiQuery({ name: 'check_sync', required: false, type: Boolean })
+  @ApiQuery({ name: 'check_sync', required: false, type: Boolean, description: 'default true' })
   async flushOne(
     @Req() req: FastifyRequest,
     @Param('accountId') accountId: string,
     @Param('username') username: string,
     @Query('check_sync') checkSyncParam?: string,
   ) {
-    // Sub-resources of …/registrations are not usernames: DELETE on them is not allowed.
-    if (RESERVED.has(username)) throw KazooError.invalidMethod();
+    // …/registrations/count is not a username (as in Kazoo): DELETE on it is not allowed.
+    if (username === 'count') throw KazooError.invalidMethod();
     const principal = await this.auth.authenticate(req);
     const account = await this.auth.authorize(principal, accountId);
-    if (checkSyncParam !== undefined && !['true', 'false'].includes(checkSyncParam)) {
+    // Kazoo (crossbar_util:flush_registration) always sends check-sync; check_sync=false opts out.
+    const checkSync = checkSyncParam === undefined ? true : BOOLEAN_PARAM[checkSyncParam];
+    if (checkSync === undefined)
       throw KazooError.validation('check_sync', 'type', 'check_sync must be true or false');
-    }
-    await this.flush(
-      () => this.flusher.flush({ account, username, checkSync: checkSyncParam === 'true' }),
-      username,
-    );
+    await this.flush(() => this.flusher.flush({ account, username, checkSync }), username);
     return envelope({ authToken: principal.token, requestId: String(req.id) }, 'ok');
   }
 
@@ -146,8 +146,15 @@ export class KazooRegistrationsController {
   }
 }
 
-const RESERVED = new Set(['count', 'changes', 'history']);
+const BOOLEAN_PARAM: Readonly<Record<string, boolean>> = {
+  true: true,
+  false: false,
+  '1': true,
+  '0': false,
+};
+
+const LIST_OFFERS = [{ contentType: 'application/json' }, { contentType: 'text/csv' }];
 
 function wantsCsv(req: FastifyRequest): boolean {
-  return /\btext\/csv\b/.test(req.headers.accept ?? '');
+  return negotiate(req.headers.accept, LIST_OFFERS).contentType === 'text/csv';
 }

@@ -19,7 +19,7 @@ import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService } from '../auth/auth.service';
 import { AccountScopeService } from './account-scope.service';
-import { negotiate } from './content-negotiation';
+import { negotiate } from '../http/content-negotiation';
 import { DialectError } from './dialect-error';
 import { DialectExceptionFilter } from './dialect-exception.filter';
 import { SipxcomRegistrationsService } from './sipxcom-registrations.service';

@@ -1,12 +1,17 @@
-// sipXcom answers JSON by default and XML for `Accept: application/xml` or `text/xml`. Ranges
-// are weighed by q, an exact type beating a wildcard at equal q, JSON winning remaining ties.
+// Which of an API's representations answers an Accept header. Ranges are weighed by q, an exact
+// type beating a wildcard at equal q, the first offer (the API's default) winning remaining ties
+// and answering when nothing acceptable is offered.
 
-export interface Representation {
-  format: 'json' | 'xml';
+export interface Offer {
   contentType: string;
 }
 
-const OFFERS: Representation[] = [
+export interface Representation extends Offer {
+  format: 'json' | 'xml';
+}
+
+/** sipXcom: JSON by default, XML for `application/xml` or `text/xml`. */
+export const SIPXCOM_OFFERS: Representation[] = [
   { format: 'json', contentType: 'application/json' },
   { format: 'xml', contentType: 'application/xml' },
   { format: 'xml', contentType: 'text/xml' },
@@ -18,11 +23,16 @@ function matchOf(range: string, type: string): number {
   return range === '*/*' ? 1 : 0;
 }
 
-export function negotiate(accept: string | undefined): Representation {
-  if (!accept?.trim()) return OFFERS[0];
-  let best = OFFERS[0];
+export function negotiate<T extends Offer>(accept: string | undefined, offers: readonly T[]): T;
+export function negotiate(accept: string | undefined): Representation;
+export function negotiate(
+  accept: string | undefined,
+  offers: readonly Offer[] = SIPXCOM_OFFERS,
+): Offer {
+  if (!accept?.trim()) return offers[0];
+  let best = offers[0];
   let bestScore = [0, 0];
-  for (const offer of OFFERS) {
+  for (const offer of offers) {
     let score = [0, 0];
     for (const part of accept.toLowerCase().split(',')) {
       const [range, ...params] = part.split(';').map((s) => s.trim());
