@@ -131,7 +131,7 @@ it("another writer's change between two batches is not overwritten by the read-a
   const next = [event({ username: 'f', kind: 'refresh', eventUs: T0 + 5 * S })];
   await store.applyBatch([event({ username: 'f' })], { lane: 'q4', next: () => next });
   // A flush (the API, another system) ends the binding after the read ahead was taken.
-  await store.endBindings({ realm, username: 'f' }, 'flushed', T0 + 20 * S);
+  await store.endBindings({ realm, username: 'f' }, 'flushed', { atUs: T0 + 20 * S });
   const conflicts = store.writeConflicts;
 
   const result = await store.applyBatch(next, { lane: 'q4' });

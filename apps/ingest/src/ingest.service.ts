@@ -23,8 +23,11 @@ export class IngestService {
   /** `ctx`: the batch's queue (its lane in the store) and a look at the messages after it. */
   async ingest(batch: InboundMessage[], parse: Parser, ctx?: BatchContext): Promise<BatchVerdict> {
     const rejected: { index: number; reason: string }[] = [];
-    const steps: (RegistrationEvent[] | FlushCommand)[] = [];
+    const steps: (RegistrationEvent[] | TimedFlush)[] = [];
     let run: RegistrationEvent[] = [];
+    // The latest event time seen before a flush in this queue: the flush was published after
+    // it, whenever it is processed (after an outage, possibly much later).
+    let latestUs = 0;
     batch.forEach((m, index) => {
       const r = (m.decoded as ParseResult | undefined) ?? parse(m.content);
       if (!r.ok) {
@@ -35,8 +38,12 @@ export class IngestService {
         if (r.event.ours) return; // applied by the API when it published it
         if (run.length) steps.push(run);
         run = [];
-        steps.push(r.event);
-      } else run.push(r.event);
+        const publishedUs = m.timestamp !== undefined ? m.timestamp * 1e6 : latestUs;
+        steps.push({ flush: r.event, publishedUs });
+      } else {
+        run.push(r.event);
+        if (r.event.eventUs > latestUs) latestUs = r.event.eventUs;
+      }
     });
     if (run.length) steps.push(run);
 
@@ -46,7 +53,7 @@ export class IngestService {
     const next = ctx ? () => eventsOf(ctx.following(), parse) : undefined;
     try {
       for (const [i, step] of steps.entries()) {
-        if (!Array.isArray(step)) await this.applyFlush(step);
+        if (!Array.isArray(step)) await this.applyFlush(step.flush, step.publishedUs);
         else
           await this.applyEvents(step, { lane, next: i === steps.length - 1 ? next : undefined });
       }
@@ -72,17 +79,33 @@ export class IngestService {
     }
   }
 
-  private async applyFlush(flush: FlushCommand): Promise<void> {
+  /**
+   * A reg_flush from another system: Kamailio drops that realm's (or user's) bindings, so do we,
+   * and only those Kamailio holds (FreeSWITCH keeps its own). It happened when it was published:
+   * the AMQP timestamp if the publisher set one, else no earlier than the last event before it
+   * in the queue (0 when unknown: then only events older than a binding's own last one are
+   * stale). So a phone that registered again after the flush, but is processed after it, stays.
+   */
+  private async applyFlush(flush: FlushCommand, publishedUs: number): Promise<void> {
+    const nowUs = Date.now() * 1000;
+    const atUs = publishedUs > 0 ? Math.min(publishedUs, nowUs) : nowUs;
     const ended = await this.store.endBindings(
-      { realm: flush.realm, username: flush.username },
+      { realm: flush.realm, username: flush.username, origin: 'kazoo' },
       'flushed',
+      { atUs, guardUs: publishedUs > 0 ? Math.floor(atUs / 1e6) * 1e6 : 0 },
     );
     this.metrics.events.inc({ kind: 'flush', origin: 'kazoo' });
-    this.metrics.ended.inc({ reason: 'flushed' }, ended.length);
+    for (const b of ended) this.metrics.ended.inc({ reason: b.endReason ?? 'flushed' });
     this.logger.log(
       `reg_flush for ${flush.username ? `${flush.username}@` : ''}${flush.realm}: ended ${ended.length} bindings`,
     );
   }
+}
+
+/** A reg_flush and when it was published (µs; 0 when nothing tells). */
+interface TimedFlush {
+  flush: FlushCommand;
+  publishedUs: number;
 }
 
 /** The registration events among messages (what a batch of them would apply, flushes aside). */

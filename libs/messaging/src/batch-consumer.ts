@@ -206,5 +206,6 @@ function toInbound(m: ConsumeMessage, decode?: (content: Buffer) => unknown): In
     routingKey: m.fields.routingKey,
     headers: m.properties.headers ?? {},
     redelivered: m.fields.redelivered,
+    timestamp: typeof m.properties.timestamp === 'number' ? m.properties.timestamp : undefined,
   };
 }

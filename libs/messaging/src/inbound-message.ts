@@ -9,6 +9,8 @@ export interface InboundMessage {
   routingKey: string;
   headers: Record<string, unknown>;
   redelivered: boolean;
+  /** The AMQP `timestamp` property (Unix seconds), when the publisher set one. */
+  timestamp?: number;
   /**
    * The queue's `decode(content)`, run as the delivery arrived (while the previous batch was in
    * the database), when the queue has one.

@@ -71,6 +71,19 @@ export interface BindingSelector {
   realm?: string;
   username?: string;
   ids?: number[];
+  /** Only bindings that came from this proxy kind (a Kazoo reg_flush acts on Kamailio's). */
+  origin?: Binding['origin'];
+}
+
+export interface EndOptions {
+  /** When the bindings ended (default: now). */
+  atUs?: number;
+  /**
+   * Events of these bindings at or before this time are stale from now on (event_us is raised
+   * to it). Default: the start of atUs's second, since proxies stamp events in whole seconds
+   * and a phone that re-registers within the second of the end must not be taken for stale.
+   */
+  guardUs?: number;
 }
 
 const INSERT_HISTORY_FROM = (source: string) => `
@@ -260,16 +273,16 @@ export class RegistrationStore {
 
   /**
    * Ends the selected live bindings at once (reason `flushed` for flushes), recording history.
-   * The guard time is the start of the current second: proxies stamp events in whole seconds,
-   * so a phone that re-registers within the second of the flush is not taken for stale.
+   * A binding already past its expiry at that time (not swept yet) ends as `expired`, at its
+   * expiry, as the sweeper would have ended it.
    */
   async endBindings(
     selector: BindingSelector,
     reason: EndReason,
-    atUs = Date.now() * 1000,
+    { atUs = Date.now() * 1000, guardUs = Math.floor(atUs / 1e6) * 1e6 }: EndOptions = {},
   ): Promise<Binding[]> {
     const where: string[] = ['ended_at IS NULL'];
-    const params: unknown[] = [atUs, reason, Math.floor(atUs / 1e6) * 1e6];
+    const params: unknown[] = [atUs, reason, guardUs];
     const add = (sql: string, v: unknown) => {
       params.push(v);
       where.push(sql.replace('?', `$${params.length}`));
@@ -279,11 +292,14 @@ export class RegistrationStore {
     if (selector.username !== undefined) add('username_key = ?', selector.username.toLowerCase());
     if (selector.ids !== undefined) add('id = ANY(?::bigint[])', selector.ids);
     if (where.length === 1) throw new Error('endBindings needs a selector');
+    if (selector.origin !== undefined) add('origin = ?', selector.origin);
     return this.inTransaction(async (q) => {
       const rows: Record<string, unknown>[] = await q.query(
         `WITH ended AS (
-           UPDATE registrations SET ended_at = to_timestamp($1 / 1e6), end_reason = $2, expires = 0,
-                  event_us = GREATEST(event_us, $3::bigint)
+           UPDATE registrations
+              SET ended_at = LEAST(expires_at, to_timestamp($1 / 1e6)),
+                  end_reason = CASE WHEN expires_at <= to_timestamp($1 / 1e6) THEN 'expired' ELSE $2 END,
+                  expires = 0, event_us = GREATEST(event_us, $3::bigint)
             WHERE ${where.join(' AND ')}
             RETURNING *
          ), history AS (${INSERT_HISTORY_FROM('ended')})
@@ -293,7 +309,11 @@ export class RegistrationStore {
       const ended = rows.map(fromBindingRow);
       await recordChanges(
         q,
-        ended.map((b) => ({ change: reason, occurredUs: atUs, binding: b })),
+        ended.map((b) => ({
+          change: b.endReason ?? reason,
+          occurredUs: b.endedUs ?? atUs,
+          binding: b,
+        })),
         this.changeFeed,
       );
       return ended;

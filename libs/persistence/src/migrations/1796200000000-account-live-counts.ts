@@ -74,7 +74,9 @@ export class AccountLiveCounts1796200000000 implements MigrationInterface {
          INCLUDE (expires_at) WHERE ended_at IS NULL`,
     );
     await q.query(`DROP INDEX registrations_live_account`);
-    await q.query(`ALTER INDEX registrations_live_account_cov RENAME TO registrations_live_account`);
+    await q.query(
+      `ALTER INDEX registrations_live_account_cov RENAME TO registrations_live_account`,
+    );
     await q.query(`DROP INDEX registrations_live_account_expiry`);
     for (const t of ['inserted', 'updated', 'deleted', 'truncated']) {
       await q.query(`DROP TRIGGER registrations_count_${t} ON registrations`);
