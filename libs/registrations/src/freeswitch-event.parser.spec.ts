@@ -182,6 +182,20 @@ describe('FreeSWITCH sofia::register', () => {
     );
   });
 
+  it('dead-letters a register without expires (it cannot be told from an unregister)', () => {
+    const r = rejection(parse(REGISTER, { expires: undefined }));
+    expect(r).toEqual({ code: 'invalid_payload', detail: 'expires: required for sofia::register' });
+  });
+
+  it('dead-letters an implausible Event-Date-Timestamp (seconds instead of µs, far future)', () => {
+    const future = String((Date.now() + 3 * 86400_000) * 1000);
+    for (const ts of ['1795350910', future]) {
+      const r = rejection(parse(REGISTER, { 'Event-Date-Timestamp': ts }));
+      expect(r.code).toBe('invalid_payload');
+      expect(r.detail).toMatch(/^Event-Date-Timestamp /);
+    }
+  });
+
   it('accepts the body as a Buffer', () => {
     expect(registration(parseFreeswitchMessage(Buffer.from(JSON.stringify(REGISTER))))).toEqual(
       e(),

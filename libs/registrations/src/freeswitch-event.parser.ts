@@ -5,6 +5,7 @@ import { deriveMac } from './mac';
 import { MessageRejected, ParseResult, parseJsonObject, rejected } from './parse-result';
 import type { EventKind, RegistrationEvent } from './registration-event';
 import { parseContact } from './sip-contact';
+import { implausibleEventTime, MAX_EXPIRES_S } from './time';
 import {
   describeIssues,
   looseBool,
@@ -81,6 +82,17 @@ export function parseFreeswitchMessage(body: Buffer | string): ParseResult {
     return rejected('invalid_contact', `contact ${JSON.stringify(m.contact)} holds no SIP URI`);
   const kind: EventKind =
     mapped === 'register-or-refresh' ? (m['update-reg'] ? 'refresh' : 'register') : mapped;
+  // A register without its grant cannot be told from an unregister: not guessed.
+  if (mapped === 'register-or-refresh' && m.expires === undefined)
+    return rejected('invalid_payload', 'expires: required for sofia::register');
+  if ((m.expires ?? 0) > MAX_EXPIRES_S && mapped === 'register-or-refresh')
+    return rejected('invalid_payload', `expires ${m.expires}: more than SIP allows`);
+  const badTime = implausibleEventTime(m['Event-Date-Timestamp']);
+  if (badTime)
+    return rejected(
+      'invalid_payload',
+      `Event-Date-Timestamp ${m['Event-Date-Timestamp']} (µs): ${badTime}`,
+    );
   // sofia::expire's expires is an absolute time, not a grant: ended bindings grant nothing.
   const expires = kind === 'register' || kind === 'refresh' ? Math.max(0, m.expires ?? 0) : 0;
   const status = m.status?.toLowerCase() ?? '';

@@ -180,6 +180,37 @@ describe('Kazoo reg_success: liberal types', () => {
     ).toBe(1795324509123456);
   });
 
+  it('reads Event-Timestamp in Gregorian seconds (as Kazoo apps stamp) as the same instant', () => {
+    const e = registration(
+      parseKazooMessage(registerWith({ 'Event-Timestamp': 1795324509 + 62167219200 })),
+    );
+    expect(e.eventUs).toBe(1795324509 * 1e6);
+    expect(e.clockSlackUs).toBe(999_999);
+  });
+
+  it('dead-letters an implausible Event-Timestamp instead of freezing the binding', () => {
+    const tomorrow = Math.floor(Date.now() / 1000) + 2 * 86400;
+    for (const ts of [tomorrow, 1e22, 12345, 0]) {
+      const r = rejection(parseKazooMessage(registerWith({ 'Event-Timestamp': ts })));
+      expect(r.code).toBe('invalid_payload');
+      expect(r.detail).toMatch(/^Event-Timestamp /);
+    }
+  });
+
+  it('dead-letters an Expires beyond what SIP allows (2^32 - 1 s)', () => {
+    expect(registration(parseKazooMessage(registerWith({ Expires: 4294967295 }))).expires).toBe(
+      4294967295,
+    );
+    expect(rejection(parseKazooMessage(registerWith({ Expires: 1e22 }))).detail).toMatch(
+      /^Expires /,
+    );
+  });
+
+  it('drops NUL characters from strings (Postgres cannot store them) and keeps the event', () => {
+    const e = registration(parseKazooMessage(registerWith({ 'User-Agent': 'Yealink\u0000 T46' })));
+    expect(e.userAgent).toBe('Yealink T46');
+  });
+
   it('accepts First-Registration as a string', () => {
     expect(
       registration(parseKazooMessage(registerWith({ 'First-Registration': 'false' }))).kind,

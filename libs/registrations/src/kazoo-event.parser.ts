@@ -5,6 +5,7 @@ import { deriveMac } from './mac';
 import { MessageRejected, ParseResult, parseJsonObject, rejected } from './parse-result';
 import type { EventKind, RegistrationEvent } from './registration-event';
 import { parseContact } from './sip-contact';
+import { GREGORIAN_OFFSET_S, implausibleEventTime, MAX_EXPIRES_S } from './time';
 import {
   describeIssues,
   looseBool,
@@ -113,9 +114,20 @@ export function parseKazooMessage(body: Buffer | string): ParseResult {
   const rawAccountId = (ccv['Account-ID'] ?? m['Account-ID'])?.toLowerCase();
   const accountId = rawAccountId && /^[0-9a-f]{32}$/.test(rawAccountId) ? rawAccountId : undefined;
   const ts = m['Event-Timestamp'];
-  // Kamailio sends Unix seconds; tolerate milliseconds or microseconds from other producers.
+  // Kamailio sends Unix seconds; tolerate Gregorian seconds (Kazoo's own apps), milliseconds or
+  // microseconds from other producers.
   const eventUs =
-    ts > 1e14 ? Math.trunc(ts) : ts > 1e11 ? Math.trunc(ts * 1000) : Math.trunc(ts * 1e6);
+    ts > 1e14
+      ? Math.trunc(ts)
+      : ts > 1e11
+        ? Math.trunc(ts * 1000)
+        : ts >= GREGORIAN_OFFSET_S
+          ? Math.trunc((ts - GREGORIAN_OFFSET_S) * 1e6)
+          : Math.trunc(ts * 1e6);
+  const badTime = implausibleEventTime(eventUs);
+  if (badTime) return rejected('invalid_payload', `Event-Timestamp ${ts}: ${badTime}`);
+  if (m.Expires > MAX_EXPIRES_S)
+    return rejected('invalid_payload', `Expires ${m.Expires}: more than SIP allows`);
   // Whole seconds (or milliseconds): the registration happened up to one unit later.
   const clockSlackUs = ts > 1e14 || !Number.isInteger(ts) ? 0 : ts > 1e11 ? 999 : 999_999;
   const kind = kindOf(m.Status, m.Expires, m['First-Registration']);

@@ -41,14 +41,19 @@ export const looseBool = z
   )
   .transform((v) => v === true || (typeof v === 'string' && v.toLowerCase() === 'true'));
 
+/** NUL cannot be stored in text (Postgres refuses it): a stray one is dropped, not the event. */
+const withoutNul = (v: string) => (v.includes('\u0000') ? v.split('\u0000').join('') : v);
+
 /** A string field; numbers are accepted and turned into strings, empty strings become absent. */
-export const looseString = z
-  .union([z.string(), z.number()], missing('a string'))
-  .transform((v) => (typeof v === 'number' ? String(v) : v.trim() === '' ? undefined : v));
+export const looseString = z.union([z.string(), z.number()], missing('a string')).transform((v) => {
+  if (typeof v === 'number') return String(v);
+  const s = withoutNul(v);
+  return s.trim() === '' ? undefined : s;
+});
 
 export const requiredString = z
   .union([z.string(), z.number()], missing('a string'))
-  .transform((v) => String(v).trim())
+  .transform((v) => withoutNul(String(v)).trim())
   .refine((v) => v.length > 0, 'must not be empty');
 
 /** Port numbers: 0 or absent means unknown. */
