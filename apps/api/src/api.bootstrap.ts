@@ -6,6 +6,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
+import { startupLogger } from '@app/observability';
 import { ApiModule } from './api.module';
 import { formOrJsonBody } from './http/form-or-json-body';
 
@@ -31,7 +32,8 @@ export async function createApiApp(config: AppConfig, opts: { port?: number } = 
     (_req, body, done) => done(null, formOrJsonBody(body as string)),
   );
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
-    bufferLogs: true,
+    // Not buffered: while Postgres is unreachable at start-up, its retry lines must show.
+    logger: startupLogger(config),
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppConfig, redactUrl } from '@app/config';
+import { startupLogger } from '@app/observability';
 import { AmqpTransport, topology } from '@app/messaging';
 import { parseFreeswitchMessage, parseKazooMessage } from '@app/registrations';
 import { MetricsService } from '@app/observability';
@@ -48,12 +49,14 @@ export async function createIngestApp(
   const app = await NestFactory.create<NestFastifyApplication>(
     IngestModule.forRoot(config, metrics, transport),
     new FastifyAdapter(),
-    { bufferLogs: true },
+    // Not buffered: while Postgres is unreachable at start-up, its retry lines must show.
+    { logger: startupLogger(config) },
   );
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
-  await app.startAllMicroservices();
+  // Health first: /healthz answers and /readyz says 503 while RabbitMQ is still being waited for.
   await app.listen(opts.port ?? config.INGEST_PORT, config.HOST);
+  await app.startAllMicroservices();
   return { app, transport, metrics, url: await app.getUrl() };
 }

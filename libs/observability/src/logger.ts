@@ -1,4 +1,5 @@
 // Structured JSON logs (pino) for both apps.
+import { ConsoleLogger, LoggerService, LogLevel } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 
 export function loggerModule(level: string, service: string) {
@@ -14,4 +15,27 @@ export function loggerModule(level: string, service: string) {
     // its CPU (bench/api).
     forRoutes: [],
   });
+}
+
+const LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+const NEST_LEVELS: Record<(typeof LEVELS)[number], LogLevel[]> = {
+  silent: [],
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+/**
+ * The logger of start-up, before the app's pino logger exists (JSON lines too, at LOG_LEVEL):
+ * Nest's buffering would hold every line until start-up ends, so a person waiting for an
+ * unreachable Postgres would see nothing.
+ */
+export function startupLogger(config: { LOG_LEVEL: string }): LoggerService {
+  const level = (LEVELS as readonly string[]).includes(config.LOG_LEVEL)
+    ? (config.LOG_LEVEL as (typeof LEVELS)[number])
+    : 'info';
+  return new ConsoleLogger({ json: true, logLevels: NEST_LEVELS[level] });
 }
