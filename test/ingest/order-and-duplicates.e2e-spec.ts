@@ -14,16 +14,17 @@ afterAll(async () => {
   await h.stop();
 });
 
+const totalOf = (text: string) =>
+  [...text.matchAll(/^registrations_events_total\{[^}]*\} (\d+)/gm)].reduce(
+    (s, m) => s + Number(m[1]),
+    0,
+  );
+const eventsTotal = async () =>
+  totalOf(await fetch(`${h.ingest.url}/metrics`).then((r) => r.text()));
 const processed = async (n: number) =>
   eventually(
     () => fetch(`${h.ingest.url}/metrics`).then((r) => r.text()),
-    (text) => {
-      const total = [...text.matchAll(/^registrations_events_total\{[^}]*\} (\d+)/gm)].reduce(
-        (s, m) => s + Number(m[1]),
-        0,
-      );
-      return total >= n;
-    },
+    (text) => totalOf(text) >= n,
     { what: `${n} events processed` },
   );
 
@@ -107,4 +108,34 @@ it('any arrival order of each binding’s events ends in the state of its newest
   );
   // Live ones carry their newest refresh; ended ones their unregister.
   expect(newest.rows[0].n).toBe([...expected.values()].filter((v) => !v).length);
+});
+
+it('a register and unregister of one second, redelivered, change nothing; nor does the register redelivered alone', async () => {
+  // Kamailio stamps whole seconds: only the Msg-IDs tell these were applied already.
+  const realm = 'same-second.example.net';
+  const ts = nowS();
+  const reg = kazoo({ realm, username: '1', ts });
+  const unreg = kazoo({ realm, username: '1', ts, expires: 0 });
+  await h.broker.publish([reg, unreg]);
+  await eventually(
+    () => history(h.pool, realm),
+    (r) => r.length === 1,
+    { what: 'the unregister applied' },
+  );
+  const changes = async () =>
+    Number(
+      (
+        await h.pool.query(
+          `SELECT count(*)::int AS n FROM registration_changes WHERE lower(realm) = $1`,
+          [realm],
+        )
+      ).rows[0].n,
+    );
+  const changesBefore = await changes();
+  const total = await eventsTotal();
+  await h.broker.publish([reg, unreg, reg]);
+  await processed(total + 3);
+  expect(await liveBindings(h.pool, realm)).toEqual([]);
+  expect(await history(h.pool, realm)).toHaveLength(1);
+  expect(await changes()).toBe(changesBefore);
 });

@@ -29,7 +29,8 @@ export const BINDING_COLUMNS: readonly Column[] = [
   c('user_agent', 'text', 'userAgent'),
   c('expires', 'int', 'expires'),
   c('event_us', 'bigint', 'eventUs'),
-  c('last_msg_id', 'text', 'lastMsgId'),
+  // Space-separated, newest first (Binding.recentMsgIds); the column keeps its first name.
+  c('last_msg_id', 'text', 'recentMsgIds'),
   c('first_registered_at', 'us', 'firstRegisteredUs'),
   c('last_registered_at', 'us', 'lastRegisteredUs'),
   c('expires_at', 'us', 'expiresUs'),
@@ -131,7 +132,7 @@ export const PLANNING_FIELDS: ReadonlySet<keyof Binding> = new Set<keyof Binding
   'accountId',
   'callId',
   'eventUs',
-  'lastMsgId',
+  'recentMsgIds',
   'firstRegisteredUs',
   'expiresUs',
   'refreshCount',

@@ -89,7 +89,7 @@ describe('register on an empty state', () => {
       firstRegisteredUs: T0,
       lastRegisteredUs: T0,
       expiresUs: T0 + 600 * S,
-      lastMsgId: 'msg-1',
+      recentMsgIds: 'msg-1',
     });
     expect(b.endReason).toBeUndefined();
     expect(b.endedUs).toBeUndefined();
@@ -329,6 +329,42 @@ describe('redelivered duplicates', () => {
     const plan = store.run([{ ...unreg }]);
     expect(plan.duplicates).toBe(1);
     expect(plan.history).toEqual([]);
+  });
+
+  it('a register and unregister of the same second, redelivered together, change nothing', () => {
+    // Kamailio stamps whole seconds: the register is not older than the stored unregister, only
+    // its Msg-ID tells it was applied already.
+    const store = new FakeStore();
+    const reg = ev({ eventUs: T0 });
+    const unreg = ev({ kind: 'unregister', expires: 0, eventUs: T0 });
+    store.run([reg, unreg]);
+    const plan = store.run([{ ...reg }, { ...unreg }]);
+    expect(plan.duplicates).toBe(2);
+    expect(plan.bindings).toEqual([]);
+    expect(plan.history).toEqual([]);
+    expect(plan.changes).toEqual([]);
+    expect(store.all()[0].endReason).toBe('unregistered');
+  });
+
+  it('the register of that pair redelivered alone does not bring the binding back', () => {
+    const store = new FakeStore();
+    const reg = ev({ eventUs: T0 });
+    store.run([reg, ev({ kind: 'unregister', expires: 0, eventUs: T0 })]);
+    const plan = store.run([{ ...reg }]);
+    expect(plan.duplicates).toBe(1);
+    expect(store.all()[0].endReason).toBe('unregistered');
+  });
+
+  it('remembers the last few Msg-IDs of a binding, newest first', () => {
+    const store = new FakeStore();
+    const events = [1, 2, 3, 4, 5].map((n) =>
+      ev({ kind: n === 1 ? 'register' : 'refresh', eventUs: T0 + n * S, msgId: `m${n}` }),
+    );
+    store.run(events);
+    expect(store.all()[0].recentMsgIds).toBe('m5 m4 m3 m2');
+    // A refresh of the same second as the last one, not seen before, still applies.
+    const plan = store.run([ev({ kind: 'refresh', eventUs: T0 + 5 * S, msgId: 'm6' })]);
+    expect(changeKinds(plan)).toEqual(['refreshed']);
   });
 
   it('does not take events without msgId for duplicates', () => {

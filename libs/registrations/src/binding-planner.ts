@@ -2,7 +2,16 @@
 // state of every touched binding, the ended segments for history, and the changes to announce.
 // Pure (its input is left untouched): the store reads the current rows, calls planBatch, writes
 // the plan in one statement.
-import { aorCallKey, Binding, bindingFromEvent, bindingKey, copyBinding, isLive } from './binding';
+import {
+  aorCallKey,
+  Binding,
+  bindingFromEvent,
+  bindingKey,
+  copyBinding,
+  hasApplied,
+  isLive,
+  withApplied,
+} from './binding';
 import type { EndReason, RegistrationEvent } from './registration-event';
 
 export type ChangeKind =
@@ -86,7 +95,7 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
       plan.stale++;
       continue;
     }
-    if (cur && e.msgId !== undefined && e.msgId === cur.lastMsgId) {
+    if (cur && hasApplied(cur, e.msgId)) {
       plan.duplicates++;
       continue;
     }
@@ -121,6 +130,7 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
       }
       const next = bindingFromEvent(e, realmKey, usernameKey);
       next.id = cur?.id;
+      next.recentMsgIds = withApplied(cur?.recentMsgIds, e.msgId);
       next.accountId = accountId;
       if (live) {
         next.firstRegisteredUs = cur.firstRegisteredUs;
@@ -151,13 +161,13 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
       const reason: EndReason = e.kind === 'unregister' ? 'unregistered' : 'expired';
       if (cur && cur.endReason === undefined) {
         cur.eventUs = e.eventUs;
-        cur.lastMsgId = e.msgId;
+        cur.recentMsgIds = withApplied(cur.recentMsgIds, e.msgId);
         const expiredBefore = cur.expiresUs <= e.eventUs;
         end(cur, expiredBefore ? 'expired' : reason, expiredBefore ? cur.expiresUs : e.eventUs);
       } else if (cur) {
         // Already ended: only move the guard forward.
         cur.eventUs = e.eventUs;
-        cur.lastMsgId = e.msgId;
+        cur.recentMsgIds = withApplied(cur.recentMsgIds, e.msgId);
       } else {
         // An end before any start (reordered): keep a tombstone so the late register is stale.
         const tombstone = bindingFromEvent(e, realmKey, usernameKey);

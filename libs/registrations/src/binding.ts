@@ -17,7 +17,12 @@ export interface Binding extends BindingFacts {
   expires: number;
   /** Time of the last event applied: the guard against stale events. */
   eventUs: number;
-  lastMsgId?: string;
+  /**
+   * Msg-IDs of the latest events applied to this binding, newest first, space-separated
+   * (RECENT_MSG_IDS at most): a redelivered event is recognised even behind a newer one of the
+   * same second (Kamailio stamps whole seconds).
+   */
+  recentMsgIds?: string;
   firstRegisteredUs: number;
   lastRegisteredUs: number;
   expiresUs: number;
@@ -54,7 +59,7 @@ export function bindingFromEvent(
     userAgent: e.userAgent,
     expires: e.expires,
     eventUs: e.eventUs,
-    lastMsgId: e.msgId,
+    recentMsgIds: withApplied(undefined, e.msgId),
     firstRegisteredUs: e.eventUs,
     lastRegisteredUs: e.eventUs,
     expiresUs: e.eventUs + (e.clockSlackUs ?? 0) + e.expires * 1_000_000,
@@ -104,7 +109,7 @@ export function copyBinding(b: Binding): Binding {
     userAgent: b.userAgent,
     expires: b.expires,
     eventUs: b.eventUs,
-    lastMsgId: b.lastMsgId,
+    recentMsgIds: b.recentMsgIds,
     firstRegisteredUs: b.firstRegisteredUs,
     lastRegisteredUs: b.lastRegisteredUs,
     expiresUs: b.expiresUs,
@@ -151,4 +156,22 @@ export function aorCallKey(realmKey: string, usernameKey: string, callId: string
 /** Live at `atUs`: not ended and not past last refresh + Expires. */
 export function isLive(b: Binding, atUs: number): boolean {
   return b.endReason === undefined && b.expiresUs > atUs;
+}
+
+/** How many Msg-IDs a binding remembers (a redelivered tail rarely holds more of one binding). */
+export const RECENT_MSG_IDS = 4;
+
+/** Whether this binding has already applied the event with this Msg-ID. */
+export function hasApplied(b: Pick<Binding, 'recentMsgIds'>, msgId: string | undefined): boolean {
+  return msgId !== undefined && !!b.recentMsgIds && b.recentMsgIds.split(' ').includes(msgId);
+}
+
+/** The binding's recent Msg-IDs after applying one more event. */
+export function withApplied(
+  recent: string | undefined,
+  msgId: string | undefined,
+): string | undefined {
+  if (msgId === undefined || msgId === '') return recent;
+  const ids = [msgId.replace(/\s+/g, '_'), ...(recent ? recent.split(' ') : [])];
+  return ids.slice(0, RECENT_MSG_IDS).join(' ');
 }
