@@ -1,5 +1,5 @@
 // The binding key and liveness rule the store and planner share.
-import { aorCallKey, Binding, bindingKey, isLive } from './binding';
+import { aorCallKey, Binding, bindingKey, hasApplied, isLive, withApplied } from './binding';
 
 const S = 1_000_000;
 
@@ -53,5 +53,26 @@ describe('isLive', () => {
   it('is not live once ended, even before its expiry', () => {
     expect(isLive(binding({ endReason: 'unregistered', endedUs: 200 * S }), 300 * S)).toBe(false);
     expect(isLive(binding({ endReason: 'flushed', endedUs: 200 * S }), 150 * S)).toBe(false);
+  });
+});
+
+describe('recent Msg-IDs', () => {
+  it('keeps the newest four, newest first, and finds only whole ids', () => {
+    let r: string | undefined;
+    for (const id of ['a1', 'b22', 'c333', 'd4', 'e5']) r = withApplied(r, id);
+    expect(r).toBe('e5 d4 c333 b22');
+    expect(hasApplied({ recentMsgIds: r }, 'c333')).toBe(true);
+    expect(hasApplied({ recentMsgIds: r }, 'b22')).toBe(true);
+    expect(hasApplied({ recentMsgIds: r }, 'a1')).toBe(false);
+    expect(hasApplied({ recentMsgIds: r }, 'c33')).toBe(false);
+    expect(hasApplied({ recentMsgIds: r }, '333')).toBe(false);
+    expect(hasApplied({ recentMsgIds: r }, undefined)).toBe(false);
+    expect(hasApplied({ recentMsgIds: undefined }, 'e5')).toBe(false);
+  });
+
+  it('keeps a Msg-ID with a space as one id, and ignores a missing one', () => {
+    expect(withApplied('x', 'a b')).toBe('a_b x');
+    expect(withApplied('x', undefined)).toBe('x');
+    expect(withApplied(undefined, 'y')).toBe('y');
   });
 });

@@ -161,17 +161,35 @@ export function isLive(b: Binding, atUs: number): boolean {
 /** How many Msg-IDs a binding remembers (a redelivered tail rarely holds more of one binding). */
 export const RECENT_MSG_IDS = 4;
 
-/** Whether this binding has already applied the event with this Msg-ID. */
+/** Whether this binding has already applied the event with this Msg-ID (runs per event). */
 export function hasApplied(b: Pick<Binding, 'recentMsgIds'>, msgId: string | undefined): boolean {
-  return msgId !== undefined && !!b.recentMsgIds && b.recentMsgIds.split(' ').includes(msgId);
+  const r = b.recentMsgIds;
+  if (msgId === undefined || msgId === '' || !r) return false;
+  for (let i = r.indexOf(msgId); i >= 0; i = r.indexOf(msgId, i + 1)) {
+    const end = i + msgId.length;
+    if (
+      (i === 0 || r.charCodeAt(i - 1) === SPACE) &&
+      (end === r.length || r.charCodeAt(end) === SPACE)
+    )
+      return true;
+  }
+  return false;
 }
 
-/** The binding's recent Msg-IDs after applying one more event. */
+/** The binding's recent Msg-IDs after applying one more event (runs per event). */
 export function withApplied(
   recent: string | undefined,
   msgId: string | undefined,
 ): string | undefined {
   if (msgId === undefined || msgId === '') return recent;
-  const ids = [msgId.replace(/\s+/g, '_'), ...(recent ? recent.split(' ') : [])];
-  return ids.slice(0, RECENT_MSG_IDS).join(' ');
+  const id = msgId.includes(' ') ? msgId.replace(/ /g, '_') : msgId;
+  if (!recent) return id;
+  // Keep the newest RECENT_MSG_IDS - 1 of the others.
+  for (let i = 0, n = 0; i < recent.length; i++) {
+    if (recent.charCodeAt(i) === SPACE && ++n === RECENT_MSG_IDS - 1)
+      return `${id} ${recent.slice(0, i)}`;
+  }
+  return `${id} ${recent}`;
 }
+
+const SPACE = 32;
