@@ -66,8 +66,11 @@ export async function createApiApp(config: AppConfig, opts: { port?: number } = 
     maxAge: 600,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onSend', async (req, reply) => {
+  // Set as the request arrives (a synchronous hook: no promise per request); every answer,
+  // errors and 404s included, carries it.
+  fastify.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
+    done();
   });
   const document = SwaggerModule.createDocument(
     app,
