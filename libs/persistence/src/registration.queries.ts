@@ -84,6 +84,18 @@ export interface FlushTarget {
 
 const LIVE = 'r.ended_at IS NULL AND r.expires_at > now()';
 
+/** Statement names by SQL text, hashed once (not per request). Filters make a bounded set. */
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    if (statementNames.size >= 1000) statementNames.clear();
+    name = `q${createHash('md5').update(text).digest('hex').slice(0, 16)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 /** A row of listLivePage: a binding's row version (and its account's), and what pages it. */
 export interface LivePageRow {
   id: number;
@@ -130,8 +142,7 @@ export class RegistrationQueries {
    */
   private async prepared<T>(text: string, values: unknown[]): Promise<T[]> {
     const pool = (this.ds.driver as PostgresDriver).master as Pool;
-    const name = `q${createHash('md5').update(text).digest('hex').slice(0, 16)}`;
-    const result = await pool.query({ name, text, values });
+    const result = await pool.query({ name: statementName(text), text, values });
     return result.rows as T[];
   }
 
