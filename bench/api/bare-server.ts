@@ -12,10 +12,12 @@
 //   data, page_size, next_start_key, node, request_id, revision (as the product computes it), status,
 //   timestamp, version) with the items of the product's own toKazooItem, cached by row version
 //   as the product's KazooListService does (same SQL, same cache library and size);
-// - Fastify options: x-request-id echoed or generated (32 hex digits), trustProxy.
+// - the headers (checked by bench-api): content-type, x-request-id echoed or generated (32 hex
+//   digits), and the Vary / Access-Control-Expose-Headers the product's CORS layer adds;
+// - Fastify options: trustProxy.
 // Faster by design: named (server-side prepared) statements (BARE_PREPARED=0 turns them off),
-// the body built as one string around the items' JSON text, no per-request logger,
-// no metrics, no Nest pipeline.
+// the body built as one string around the items' JSON text, the headers as constants, no
+// per-request logger, no metrics, no CORS plugin, no Nest pipeline.
 // Not implemented (not benchmarked): filter_<key>, CSV, the error bodies (a minimal envelope).
 import 'reflect-metadata';
 import { createHash, randomUUID } from 'node:crypto';
@@ -143,7 +145,17 @@ function fail(reply: FastifyReply, req: FastifyRequest, status: number, code: st
     );
 }
 
-// ---- the body ----
+// ---- the answer ----
+/**
+ * The product's headers on a request without Origin: its CORS layer (browser clients) adds
+ * Vary and the exposed headers to every answer; the same bytes go out here.
+ */
+const ANSWER_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  vary: 'Origin',
+  'access-control-expose-headers': 'X-Request-ID, X-Next-Start-Key',
+};
+
 function fingerprintOf(rows: Row[], n: number): string {
   let f = '';
   for (let i = 0; i < n; i++)
@@ -284,7 +296,7 @@ export async function buildBareApp(): Promise<FastifyInstance> {
       if (more) extra += `,"next_start_key":"${startKey(rows[n - 1])}"`;
       if (after) extra += `,"start_key":${JSON.stringify(q.start_key)}`;
       return reply
-        .header('content-type', 'application/json; charset=utf-8')
+        .headers(ANSWER_HEADERS)
         .header('x-request-id', req.id)
         .send(envelope(token, data, extra, req.id, fingerprintOf(rows, n)));
     },
@@ -298,7 +310,7 @@ export async function buildBareApp(): Promise<FastifyInstance> {
       if (token === undefined) return reply;
       const { rows } = await pool.query(stmt('bare_count', sql.count, [accountId]));
       return reply
-        .header('content-type', 'application/json; charset=utf-8')
+        .headers(ANSWER_HEADERS)
         .header('x-request-id', req.id)
         .send(envelope(token, `{"count":${rows[0].n}}`, '', req.id));
     },

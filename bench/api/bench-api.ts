@@ -231,9 +231,18 @@ async function measure(
   return run;
 }
 
-async function getJson(url: string, token: string): Promise<{ status: number; text: string }> {
+async function getJson(
+  url: string,
+  token: string,
+): Promise<{ status: number; text: string; headers: string }> {
   const res = await fetch(url, { headers: { 'x-auth-token': token } });
-  return { status: res.status, text: await res.text() };
+  // Header names and values, but for the per-request ones.
+  const headers = [...res.headers]
+    .filter(([k]) => !['date', 'x-request-id', 'content-length'].includes(k))
+    .map(([k, v]) => `${k}: ${v}`)
+    .sort()
+    .join('; ');
+  return { status: res.status, text: await res.text(), headers };
 }
 
 /** The body without the two values that differ per request. */
@@ -324,13 +333,15 @@ async function main(): Promise<void> {
       const ca = comparable(a.text);
       const cb = comparable(b.text);
       if (ca !== cb) throw new Error(`${what}: the bodies differ ${firstDifference(ca, cb)}`);
+      if (a.headers !== b.headers)
+        throw new Error(`${what}: the headers differ: product ${a.headers}; bare ${b.headers}`);
       const body = JSON.parse(a.text);
       if (what === 'list' && (body.data.length !== PAGE_SIZE || !body.next_start_key))
         throw new Error(`list: expected ${PAGE_SIZE} items and a next_start_key`);
       if (what === 'count' && body.data.count !== BIG_ACCOUNT_BINDINGS)
         throw new Error(`count: expected ${BIG_ACCOUNT_BINDINGS}, got ${body.data.count}`);
       console.log(
-        `${what}: product and bare bodies identical but for request_id and timestamp (${f0(a.text.length)} bytes)`,
+        `${what}: product and bare bodies identical but for request_id and timestamp (${f0(a.text.length)} bytes), same headers`,
       );
     }
 
