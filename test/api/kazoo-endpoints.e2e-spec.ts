@@ -689,6 +689,7 @@ describe('browser clients (Monster UI): CORS as Kazoo crossbar does it', () => {
     for (const h of ['content-type', 'x-auth-token', 'x-kazoo-cluster-id'])
       expect(allowed).toContain(h);
     expect(res.headers.get('access-control-allow-methods') ?? '').toMatch(/\bDELETE\b/);
+    expect(res.headers.get('x-request-id')).toMatch(/^\S+$/);
   });
 
   it('the actual cross-origin answer carries Access-Control-Allow-Origin', async () => {

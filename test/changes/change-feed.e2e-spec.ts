@@ -267,6 +267,25 @@ describe('Server-Sent Events', () => {
     for (const e of [...first.events, ...resumed.events]) expect(e.data).not.toContain(realmB);
   });
 
+  it('a browser EventSource from another origin (Monster UI) is allowed: CORS headers on the stream', async () => {
+    const abort = new AbortController();
+    const res = await fetch(url(realmA, `?auth_token=${tokens[realmA]}`), {
+      headers: { accept: 'text/event-stream', origin: 'http://monster-ui.example.net' },
+      signal: abort.signal,
+    });
+    try {
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      expect(res.headers.get('access-control-allow-origin')).toMatch(
+        /^(\*|http:\/\/monster-ui\.example\.net)$/,
+      );
+      expect(res.headers.get('x-request-id')).toMatch(/^\S+$/);
+    } finally {
+      abort.abort();
+      await res.body?.cancel().catch(() => undefined);
+    }
+  });
+
   it('refuses a foreign account, and a position older than retention with a clear error', async () => {
     const foreign = new SseClient(url(realmB), { 'x-auth-token': tokens[realmA] });
     await foreign.open();

@@ -4,6 +4,7 @@
 // happens, each with its seq as `id`. With Last-Event-ID or ?since=<seq>: no snapshot, exactly
 // the changes after that position. The token may come as X-Auth-Token or ?auth_token= (a
 // browser's EventSource cannot send headers).
+import type { OutgoingHttpHeaders } from 'node:http';
 import { Controller, Get, Headers, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -67,9 +68,13 @@ export class ChangesController {
       }
     }
 
+    // Hijacked: Fastify sends nothing more, so the headers set so far (CORS for a browser's
+    // EventSource on another origin, x-request-id) go out with ours.
+    const early = reply.getHeaders() as OutgoingHttpHeaders;
     reply.hijack();
     const out = reply.raw;
     out.writeHead(200, {
+      ...early,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
