@@ -71,3 +71,32 @@ it('registrar declared with the other durability (KAZOO_EXCHANGE_DURABLE=true ag
   );
   expect(await consumersOf(Q.kazooQueue.name)).toBe(1);
 });
+
+it('the dead-letter exchange deleted under a running ingest: it reconnects, declares it again, and the poison still reaches the dead-letter queue', async () => {
+  h = await startIngest({ QUEUE_PREFIX: PREFIX });
+  await withChannel((ch) => ch.deleteExchange(Q.deadLetter.name));
+  const realm = 'dlx.topology.test';
+  await h.broker.publish([
+    {
+      exchange: 'registrar',
+      routingKey: 'registration.success.dlx%2Etopology%2Etest.1',
+      body: 'not json {',
+    },
+    kazoo({ realm, username: '3001', ts: nowS() }),
+  ]);
+  await eventually(
+    () => liveBindings(h!.pool, realm),
+    (rows) => rows.length === 1,
+    { what: 'the good message behind the poison committed' },
+  );
+  await eventually(
+    () => withChannel(async (ch) => (await ch.checkQueue(Q.deadLetterQueue.name)).messageCount),
+    (n) => n === 1,
+    { what: 'the poison in the dead-letter queue' },
+  );
+  await eventually(
+    () => consumersOf(Q.kazooQueue.name),
+    (n) => n === 1,
+    { what: 'consuming again' },
+  );
+});

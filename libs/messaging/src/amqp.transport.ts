@@ -103,11 +103,17 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       clientProperties: { connection_name: 'registrations-ingest' },
     });
     conn.on('error', (e: Error) => this.logger.warn(`RabbitMQ connection error: ${e.message}`));
-    // A close during set-up fails the set-up (connectWithRetry retries); only a connection that
-    // was consuming is "lost".
+    // A close during set-up fails the set-up (connectWithRetry retries; `closedEarly` catches one
+    // that came with the last reply); only a connection that was consuming is "lost".
     let consuming = false;
+    let closedEarly = false;
+    const dropConnection = () => {
+      if (consuming && !this.closing) void conn.close().catch(() => undefined);
+      else closedEarly = true;
+    };
     conn.on('close', () => {
       if (consuming) this.onConnectionLost();
+      else closedEarly = true;
     });
     // A channel error (a 406, an ack the broker refuses) is logged, never left unhandled: an
     // unhandled 'error' would take the whole connection down.
@@ -130,6 +136,8 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       await declaring.close().catch(() => undefined);
       const confirm = await conn.createConfirmChannel();
       watch(confirm, 'dead letters');
+      // Without it no message could be dead-lettered: start again on a new connection.
+      confirm.on('close', dropConnection);
       const consumers: BatchConsumer[] = [];
       for (const c of this.options.consumes) {
         // One channel per queue: a multiple-ack covers only that queue's deliveries.
@@ -139,9 +147,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
         await ch.prefetch(this.options.prefetch);
         // A consuming channel the broker closed (not us: stop() sets closing first) would leave
         // the queue unconsumed: drop the connection, and the reconnection consumes again.
-        ch.on('close', () => {
-          if (consuming && !this.closing) void conn.close().catch(() => undefined);
-        });
+        ch.on('close', dropConnection);
         const handler = this.getHandlerByPattern(c.pattern);
         if (!handler)
           throw new Error(`no @MessagePattern('${c.pattern}') handler for queue ${c.queue.name}`);
@@ -165,6 +171,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       this.connection = conn;
       this.consumers = consumers;
       for (const consumer of consumers) await consumer.start();
+      if (closedEarly) throw new Error('the connection or a channel closed while setting up');
       consuming = true;
       this.connected = true;
       this.options.metrics?.onConnection?.(true);
@@ -173,6 +180,9 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
           `(prefetch ${this.options.prefetch}, batches of ${this.options.batchSize})`,
       );
     } catch (e) {
+      // Consumers already started must not go on committing batches they can no longer ack.
+      for (const c of this.consumers) c.abandon();
+      this.consumers = [];
       await conn.close().catch(() => undefined);
       throw e;
     }
