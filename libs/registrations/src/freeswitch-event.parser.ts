@@ -86,7 +86,7 @@ export function parseFreeswitchMessage(body: Buffer | string): ParseResult {
   if (mapped === 'register-or-refresh' && m.expires === undefined)
     return rejected('invalid_payload', 'expires: required for sofia::register');
   if ((m.expires ?? 0) > MAX_EXPIRES_S && mapped === 'register-or-refresh')
-    return rejected('invalid_payload', `expires ${m.expires}: more than SIP allows`);
+    return rejected('invalid_payload', `expires ${m.expires}: more than ${MAX_EXPIRES_S} s`);
   const badTime = implausibleEventTime(m['Event-Date-Timestamp']);
   if (badTime)
     return rejected(

@@ -127,7 +127,7 @@ export function parseKazooMessage(body: Buffer | string): ParseResult {
   const badTime = implausibleEventTime(eventUs);
   if (badTime) return rejected('invalid_payload', `Event-Timestamp ${ts}: ${badTime}`);
   if (m.Expires > MAX_EXPIRES_S)
-    return rejected('invalid_payload', `Expires ${m.Expires}: more than SIP allows`);
+    return rejected('invalid_payload', `Expires ${m.Expires}: more than ${MAX_EXPIRES_S} s`);
   // Whole seconds (or milliseconds): the registration happened up to one unit later.
   const clockSlackUs = ts > 1e14 || !Number.isInteger(ts) ? 0 : ts > 1e11 ? 999 : 999_999;
   const kind = kindOf(m.Status, m.Expires, m['First-Registration']);

@@ -28,5 +28,8 @@ export function implausibleEventTime(
   return undefined;
 }
 
-/** SIP's Expires is a 32-bit unsigned number of seconds (RFC 3261 §20.19). */
-export const MAX_EXPIRES_S = 4_294_967_295;
+/**
+ * The largest Expires stored (the `expires` column is an int). SIP allows up to 2^32 − 1 s
+ * (RFC 3261 §20.19), but no registrar grants 68 years: more is taken for garbage.
+ */
+export const MAX_EXPIRES_S = 2_147_483_647;
