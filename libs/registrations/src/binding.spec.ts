@@ -72,6 +72,7 @@ describe('recent Msg-IDs', () => {
 
   it('keeps a Msg-ID with a space as one id, and ignores a missing one', () => {
     expect(withApplied('x', 'a b')).toBe('a_b x');
+    expect(hasApplied({ recentMsgIds: withApplied('x', 'a b') }, 'a b')).toBe(true);
     expect(withApplied('x', undefined)).toBe('x');
     expect(withApplied(undefined, 'y')).toBe('y');
   });

@@ -165,8 +165,9 @@ export const RECENT_MSG_IDS = 4;
 export function hasApplied(b: Pick<Binding, 'recentMsgIds'>, msgId: string | undefined): boolean {
   const r = b.recentMsgIds;
   if (msgId === undefined || msgId === '' || !r) return false;
-  for (let i = r.indexOf(msgId); i >= 0; i = r.indexOf(msgId, i + 1)) {
-    const end = i + msgId.length;
+  const id = storedMsgId(msgId);
+  for (let i = r.indexOf(id); i >= 0; i = r.indexOf(id, i + 1)) {
+    const end = i + id.length;
     if (
       (i === 0 || r.charCodeAt(i - 1) === SPACE) &&
       (end === r.length || r.charCodeAt(end) === SPACE)
@@ -182,7 +183,7 @@ export function withApplied(
   msgId: string | undefined,
 ): string | undefined {
   if (msgId === undefined || msgId === '') return recent;
-  const id = msgId.includes(' ') ? msgId.replace(/ /g, '_') : msgId;
+  const id = storedMsgId(msgId);
   if (!recent) return id;
   // Keep the newest RECENT_MSG_IDS - 1 of the others.
   for (let i = 0, n = 0; i < recent.length; i++) {
@@ -193,3 +194,8 @@ export function withApplied(
 }
 
 const SPACE = 32;
+
+/** Spaces separate the stored ids: one inside an id is stored (and looked up) as `_`. */
+function storedMsgId(msgId: string): string {
+  return msgId.includes(' ') ? msgId.replace(/ /g, '_') : msgId;
+}
