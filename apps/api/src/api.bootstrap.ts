@@ -30,7 +30,15 @@ export async function createApiApp(config: AppConfig, opts: { port?: number } = 
   server.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string' },
-    (_req, body, done) => done(null, formOrJsonBody(body as string)),
+    (_req, body, done) => {
+      let parsed: unknown;
+      try {
+        parsed = formOrJsonBody(body as string);
+      } catch (e) {
+        return done(Object.assign(e as Error, { statusCode: 400 }), undefined);
+      }
+      done(null, parsed);
+    },
   );
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     // Not buffered: while Postgres is unreachable at start-up, its retry lines must show.

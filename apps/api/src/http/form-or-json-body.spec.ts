@@ -16,6 +16,13 @@ describe('formOrJsonBody', () => {
     expect(formOrJsonBody('{"data":')).toEqual({ '{"data":': '' });
   });
 
+  it('refuses JSON that would poison prototypes, as Fastify does for application/json', () => {
+    expect(() => formOrJsonBody('{"__proto__":{"admin":true}}')).toThrow(SyntaxError);
+    expect(() => formOrJsonBody('{"constructor":{"prototype":{"admin":true}}}')).toThrow(
+      SyntaxError,
+    );
+  });
+
   it('an empty body is an empty form', () => {
     expect(formOrJsonBody('')).toEqual({});
   });
