@@ -102,3 +102,39 @@ it('a binding past its expiry but not yet swept ends as expired, at its expiry, 
     { username: '8002', at_expiry: false },
   ]);
 });
+
+it('a flush first in its batch is dated by the last event before it in the queue: an older refresh arriving behind it stays stale', async () => {
+  const realm = 'first-in-batch.flush.test';
+  const t = nowS() - 20;
+  await h.broker.publish([
+    kazoo({ realm, username: '9001', ts: t - 10 }),
+    kazoo({ realm, username: '9002', ts: t }),
+  ]);
+  await eventually(
+    () => liveBindings(h.pool, realm),
+    (r) => r.length === 2,
+    { what: 'both phones live' },
+  );
+  const stale = async () =>
+    Number(
+      /registrations_ignored_events_total\{why="stale"\} (\d+)/.exec(
+        await fetch(`${h.ingest.url}/metrics`).then((r) => r.text()),
+      )?.[1] ?? 0,
+    );
+  const staleBefore = await stale();
+  // Published before the flush but delivered behind it (Kamailio publishes on many channels).
+  await h.broker.publish([
+    kazooFlush(realm, '9001'),
+    kazoo({ realm, username: '9001', ts: t - 5, first: false }),
+  ]);
+  await eventually(
+    () => history(h.pool, realm),
+    (r) => r.length === 1,
+    { what: 'the flush applied' },
+  );
+  await eventually(stale, (n) => n === staleBefore + 1, { what: 'the refresh counted stale' });
+  expect((await liveBindings(h.pool, realm)).map((r) => r.username)).toEqual(['9002']);
+  expect((await history(h.pool, realm)).map((x) => [x.username, x.end_reason])).toEqual([
+    ['9001', 'flushed'],
+  ]);
+});

@@ -2,7 +2,13 @@
 // unparseable with a reason), then apply them in order to the store. A reg_flush from another
 // system splits the batch so that events before and after it apply in order around it.
 import { Injectable, Logger } from '@nestjs/common';
-import { FlushCommand, isFlush, ParseResult, RegistrationEvent } from '@app/registrations';
+import {
+  FlushCommand,
+  implausibleEventTime,
+  isFlush,
+  ParseResult,
+  RegistrationEvent,
+} from '@app/registrations';
 import { BatchContext, BatchVerdict, InboundMessage } from '@app/messaging';
 import { BatchOptions, isTransientDbError, RegistrationStore } from '@app/persistence';
 import { MetricsService } from '@app/observability';
@@ -12,6 +18,8 @@ export type Parser = (body: Buffer) => ParseResult;
 @Injectable()
 export class IngestService {
   private readonly logger = new Logger(IngestService.name);
+  /** Per queue, the time of the last event seen (a lower bound for a later flush's publication). */
+  private readonly lastEventUs = new Map<string, number>();
 
   constructor(
     private readonly store: RegistrationStore,
@@ -25,9 +33,11 @@ export class IngestService {
     const rejected: { index: number; reason: string }[] = [];
     const steps: (RegistrationEvent[] | TimedFlush)[] = [];
     let run: RegistrationEvent[] = [];
-    // The latest event time seen before a flush in this queue: the flush was published after
-    // it, whenever it is processed (after an outage, possibly much later).
-    let latestUs = 0;
+    // The time of the last event before a flush in this queue (this batch or an earlier one):
+    // the flush was published after it, whenever it is processed (after an outage, much later).
+    // The last one, not the latest: one proxy's clock running ahead must not date every flush.
+    const lane = ctx?.getQueue();
+    let lastUs = (lane !== undefined && this.lastEventUs.get(lane)) || 0;
     batch.forEach((m, index) => {
       const r = (m.decoded as ParseResult | undefined) ?? parse(m.content);
       if (!r.ok) {
@@ -38,18 +48,20 @@ export class IngestService {
         if (r.event.ours) return; // applied by the API when it published it
         if (run.length) steps.push(run);
         run = [];
-        const publishedUs = m.timestamp !== undefined ? m.timestamp * 1e6 : latestUs;
+        const stampedUs = m.timestamp !== undefined ? m.timestamp * 1e6 : undefined;
+        const publishedUs =
+          stampedUs !== undefined && !implausibleEventTime(stampedUs) ? stampedUs : lastUs;
         steps.push({ flush: r.event, publishedUs });
       } else {
         run.push(r.event);
-        if (r.event.eventUs > latestUs) latestUs = r.event.eventUs;
+        lastUs = r.event.eventUs;
       }
     });
     if (run.length) steps.push(run);
+    if (lane !== undefined && lastUs > 0) this.lastEventUs.set(lane, lastUs);
 
     const stopTimer = this.metrics.commitSeconds.startTimer();
     // The store reads for the messages that follow while this batch's last events are written.
-    const lane = ctx?.getQueue();
     const next = ctx ? () => eventsOf(ctx.following(), parse) : undefined;
     try {
       for (const [i, step] of steps.entries()) {
@@ -83,8 +95,8 @@ export class IngestService {
    * A reg_flush from another system: Kamailio drops that realm's (or user's) bindings, so do we,
    * and only those Kamailio holds (FreeSWITCH keeps its own). It happened when it was published:
    * the AMQP timestamp if the publisher set one, else no earlier than the last event before it
-   * in the queue (0 when unknown: then only events older than a binding's own last one are
-   * stale). So a phone that registered again after the flush, but is processed after it, stays.
+   * in the queue (0 when none was seen since start-up: then only events older than a binding's
+   * own last one are stale). So a phone that registered again after the flush, but is processed after it, stays.
    */
   private async applyFlush(flush: FlushCommand, publishedUs: number): Promise<void> {
     const nowUs = Date.now() * 1000;
