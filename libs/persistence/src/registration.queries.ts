@@ -160,7 +160,7 @@ export class RegistrationQueries {
   /**
    * listLive's page without the bindings' content: what identifies each row version (the
    * binding's and its account's xmin) and what pages it. The items come from a cache keyed by
-   * those versions (apps/api kazoo-item.cache.ts), and from liveRowsById for the rest.
+   * those versions (apps/api/src/kazoo/kazoo-list.service.ts), and from liveRowsById for the rest.
    */
   async listLivePage(q: ListQuery): Promise<LivePageRow[]> {
     const { where, params, limit } = listWhere(q);

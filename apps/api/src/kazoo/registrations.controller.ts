@@ -118,7 +118,12 @@ export class KazooRegistrationsController {
     const principal = await this.auth.authenticate(req);
     const account = await this.auth.authorize(principal, accountId);
     // Kazoo (crossbar_util:flush_registration) always sends check-sync; check_sync=false opts out.
-    const checkSync = checkSyncParam === undefined ? true : BOOLEAN_PARAM[checkSyncParam];
+    const checkSync =
+      checkSyncParam === undefined
+        ? true
+        : Object.hasOwn(BOOLEAN_PARAM, checkSyncParam)
+          ? BOOLEAN_PARAM[checkSyncParam]
+          : undefined;
     if (checkSync === undefined)
       throw KazooError.validation('check_sync', 'type', 'check_sync must be true or false');
     await this.flush(() => this.flusher.flush({ account, username, checkSync }), username);
