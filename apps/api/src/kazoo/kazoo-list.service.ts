@@ -14,9 +14,20 @@ import { rowToKazooItem } from './kazoo-registration.presenter';
 const ATTEMPTS = 3;
 
 export interface KazooPage {
+  /** The page's live bindings, in order, and each one's item as JSON text. */
   rows: LivePageRow[];
-  /** The item of each row, as JSON text. */
   items: string[];
+  /**
+   * When more follow: the last row of this page as read, where the next page starts (a binding
+   * that ended while the page was read is left out, but the next page still starts after it).
+   */
+  last?: LivePageRow;
+}
+
+/** The rows of a page query and their items; no item where the binding is no longer live. */
+interface ReadRows {
+  rows: LivePageRow[];
+  items: (string | undefined)[];
 }
 
 // The row's xmin names its version; the event time is added so that even an xmin met again after
@@ -44,10 +55,28 @@ export class KazooListService {
         : undefined;
   }
 
-  async page(q: ListQuery): Promise<KazooPage> {
+  /** A page of `pageSize` bindings (all of them without), after `q.after`. */
+  async page(q: ListQuery, pageSize?: number): Promise<KazooPage> {
+    const { rows, items } = await this.read({
+      ...q,
+      limit: pageSize === undefined ? undefined : pageSize + 1,
+    });
+    const more = pageSize !== undefined && rows.length > pageSize;
+    const n = more ? pageSize : rows.length;
+    const page: KazooPage = { rows: [], items: [], last: more ? rows[n - 1] : undefined };
+    for (let i = 0; i < n; i++) {
+      const item = items[i];
+      if (item === undefined) continue;
+      page.rows.push(rows[i]);
+      page.items.push(item);
+    }
+    return page;
+  }
+
+  private async read(q: ListQuery): Promise<ReadRows> {
     for (let attempt = 1; ; attempt++) {
       const rows = await this.queries.listLivePage(q);
-      const items = new Array<string>(rows.length);
+      const items = new Array<string | undefined>(rows.length);
       const missing: number[] = [];
       for (let i = 0; i < rows.length; i++) {
         const hit = this.items?.get(versionKey(rows[i]));
@@ -75,24 +104,20 @@ export class KazooListService {
 
   /**
    * Rows that keep changing under the page (a binding refreshed again and again): listed as
-   * they are now, and left out if they are no longer live.
+   * they are now, and left without an item if they are no longer live.
    */
   private asNow(
     rows: LivePageRow[],
-    items: string[],
+    items: (string | undefined)[],
     fresh: Map<number, VersionedLiveRow>,
-  ): KazooPage {
-    const page: KazooPage = { rows: [], items: [] };
+  ): ReadRows {
     const nowUs = Date.now() * 1000;
     rows.forEach((r, i) => {
-      if (items[i] === undefined) {
-        const f = fresh.get(r.id);
-        if (!f || f.endReason !== null || f.expiresUs <= nowUs) return;
+      if (items[i] !== undefined) return;
+      const f = fresh.get(r.id);
+      if (f && f.endReason === null && f.expiresUs > nowUs)
         items[i] = JSON.stringify(rowToKazooItem(f));
-      }
-      page.rows.push(r);
-      page.items.push(items[i]);
     });
-    return page;
+    return { rows, items };
   }
 }

@@ -52,23 +52,17 @@ export class KazooRegistrationsController {
     const principal = await this.auth.authenticate(req);
     await this.auth.authorize(principal, accountId);
     const q = parseListQuery(accountId, query);
-    const { rows, items } = await this.pages.page({
-      ...q,
-      limit: q.pageSize === undefined ? undefined : q.pageSize + 1,
-    });
-    const more = q.pageSize !== undefined && rows.length > q.pageSize;
-    const page = more ? rows.slice(0, q.pageSize) : rows;
-    const data = more ? items.slice(0, q.pageSize) : items;
+    const { rows: page, items: data, last } = await this.pages.page(q, q.pageSize);
     if (wantsCsv(req)) {
       void reply.header('content-type', 'text/csv; charset=utf-8');
-      if (more) void reply.header('x-next-start-key', encodeStartKey(page[page.length - 1]));
+      if (last) void reply.header('x-next-start-key', encodeStartKey(last));
       return stringify(
         data.map((item) => JSON.parse(item) as KazooItem),
         { header: true, columns: [...KAZOO_ITEM_KEYS], cast: { boolean: (v) => String(v) } },
       );
     }
     const extra: Record<string, unknown> = { page_size: page.length };
-    if (more) extra.next_start_key = encodeStartKey(page[page.length - 1]);
+    if (last) extra.next_start_key = encodeStartKey(last);
     if (q.after) extra.start_key = query.start_key;
     // Each binding's id and last event time identify the page's content.
     const fingerprint =
