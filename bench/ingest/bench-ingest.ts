@@ -30,7 +30,8 @@ import {
   resetQueues,
 } from './bench-env';
 import { cpuReport, cpuSnapshot } from '../support/proc-cpu';
-import { metricSum, runProduct } from './product-run';
+import { runProduct } from './product-run';
+import { metricSum } from '../../scripts/support/prometheus-text';
 import { ensureVhost } from '../../scripts/support/rabbitmq-vhost';
 
 const AORS = 100_000;

@@ -11,19 +11,10 @@ import { performance } from 'node:perf_hooks';
 import type { ChannelModel } from 'amqplib';
 import { APP_NODE_FLAGS } from '@app/config/node-flags';
 import { cpuReport, cpuSnapshot } from '../support/proc-cpu';
+import { metricSum } from '../../scripts/support/prometheus-text';
 
 const MAIN = resolve(__dirname, '../../apps/ingest/src/main.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Sum of every sample of a metric (all label sets); `name` may end in _sum or _count. */
-export function metricSum(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
 
 export interface ProductRun {
   env: Record<string, string>;

@@ -24,7 +24,7 @@ import { findFreePort, KamailioHandle, startKamailio } from '../../test/kamailio
 import { makePhones } from '../../test/sipp/make-phones';
 import { runSipp, SippResult } from '../../test/sipp/sipp';
 import { cpuSeconds, cpuSnapshot } from '../support/proc-cpu';
-import { metricSum } from '../ingest/product-run';
+import { metricSum } from '../../scripts/support/prometheus-text';
 import { ensureVhost } from '../../scripts/support/rabbitmq-vhost';
 
 const DATABASE_URL =

@@ -5,6 +5,7 @@ import { eventually } from '../support/poll';
 import { history, liveBindings } from '../support/database';
 import { startIngest, Harness } from '../support/ingest-harness';
 import { freeswitch, kazoo, kazooFlush, nowS } from '../support/messages';
+import { fetchMetricSum } from '../../scripts/support/prometheus-text';
 
 let h: Harness;
 beforeAll(async () => {
@@ -115,12 +116,8 @@ it('a flush first in its batch is dated by the last event before it in the queue
     (r) => r.length === 2,
     { what: 'both phones live' },
   );
-  const stale = async () =>
-    Number(
-      /registrations_ignored_events_total\{why="stale"\} (\d+)/.exec(
-        await fetch(`${h.ingest.url}/metrics`).then((r) => r.text()),
-      )?.[1] ?? 0,
-    );
+  const stale = () =>
+    fetchMetricSum(h.ingest.url, 'registrations_ignored_events_total{why="stale"}');
   const staleBefore = await stale();
   // Published before the flush but delivered behind it (Kamailio publishes on many channels).
   await h.broker.publish([

@@ -5,6 +5,7 @@ import { eventually } from '../support/poll';
 import { history, liveBindings } from '../support/database';
 import { startIngest, Harness } from '../support/ingest-harness';
 import { kazoo, nowS } from '../support/messages';
+import { fetchMetricSum } from '../../scripts/support/prometheus-text';
 
 let h: Harness;
 beforeAll(async () => {
@@ -14,19 +15,9 @@ afterAll(async () => {
   await h.stop();
 });
 
-const totalOf = (text: string) =>
-  [...text.matchAll(/^registrations_events_total\{[^}]*\} (\d+)/gm)].reduce(
-    (s, m) => s + Number(m[1]),
-    0,
-  );
-const eventsTotal = async () =>
-  totalOf(await fetch(`${h.ingest.url}/metrics`).then((r) => r.text()));
+const eventsTotal = () => fetchMetricSum(h.ingest.url, 'registrations_events_total');
 const processed = async (n: number) =>
-  eventually(
-    () => fetch(`${h.ingest.url}/metrics`).then((r) => r.text()),
-    (text) => totalOf(text) >= n,
-    { what: `${n} events processed` },
-  );
+  eventually(eventsTotal, (total) => total >= n, { what: `${n} events processed` });
 
 it('a redelivered duplicate and an older refresh change nothing', async () => {
   const realm = 'dup.example.net';

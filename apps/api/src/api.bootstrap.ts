@@ -59,7 +59,7 @@ export async function createApiApp(config: AppConfig, opts: { port?: number } = 
   // every CORS header onto the raw response for Nest middleware (we have none; the one hijacked
   // reply, the change feed, writes them itself): that copy was 8 % of count throughput (A/B
   // with wrk, bench/api).
-  // (@fastify/cors is typed against the root fastify; Nest's adapter has its own copy of fastify 5.)
+  // (@fastify/cors is typed against the root fastify; Nest's adapter has its own fastify 5.)
   await app.register(fastifyCors as unknown as Parameters<NestFastifyApplication['register']>[0], {
     origin:
       config.CORS_ORIGINS === '*' ? true : config.CORS_ORIGINS.split(',').map((o) => o.trim()),

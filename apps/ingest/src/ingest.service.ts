@@ -96,7 +96,8 @@ export class IngestService {
    * and only those Kamailio holds (FreeSWITCH keeps its own). It happened when it was published:
    * the AMQP timestamp if the publisher set one, else no earlier than the last event before it
    * in the queue (0 when none was seen since start-up: then only events older than a binding's
-   * own last one are stale). So a phone that registered again after the flush, but is processed after it, stays.
+   * own last one are stale). So a phone that registered again after the flush, but is
+   * processed after it, stays.
    */
   private async applyFlush(flush: FlushCommand, publishedUs: number): Promise<void> {
     const nowUs = Date.now() * 1000;

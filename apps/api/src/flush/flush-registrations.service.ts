@@ -1,8 +1,8 @@
 // Where a DELETE turns into a flush: find where the bindings are held, publish the commands
 // that make those proxies drop them (Kazoo reg_flush to Kamailio, flush_inbound_reg to
-// FreeSWITCH, check-sync NOTIFYs for flushed users), wait for the broker's confirms, then end the bindings in
-// the store (history reason flushed) so the next read reflects the flush. Shared by every API
-// dialect: there is one flush path.
+// FreeSWITCH, check-sync NOTIFYs for flushed users), wait for the broker's confirms, then end
+// the bindings in the store (history reason flushed) so the next read reflects the flush.
+// Shared by every API dialect: there is one flush path.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { checkSync, freeswitchFlush, OutboundCommand, regFlush } from '@app/messaging';
