@@ -3,6 +3,7 @@
 // realm the phones use (with the id the harness's Kamailio stamps: md5("account:" + realm)) and
 // a super-admin token, plus small helpers to call the Kazoo API and read Kamailio's side.
 import { createHash } from 'node:crypto';
+import * as amqp from 'amqplib';
 import type { Pool } from 'pg';
 import { AccountStore, CredentialStore } from '@app/persistence';
 import { GREGORIAN_OFFSET_S } from '@app/registrations';
@@ -37,6 +38,11 @@ export interface KazooStack {
   totalCount(): Promise<number>;
   /** Kamailio's contacts per realm (one JSON-RPC dump). */
   kamailioByRealm(): Promise<Map<string, number>>;
+  /**
+   * The Expires of the last reg_success Kamailio published for each Call-ID of this stack's
+   * realms (what its registrar granted), from a tap on `registrar` bound at start.
+   */
+  granted(): Promise<Map<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -84,6 +90,12 @@ export async function startKazooStack(realms: readonly number[]): Promise<KazooS
       if (!a) throw new Error(`no account for realm ${realm}`);
       return a;
     };
+    // What Kamailio publishes, read beside the ingest (an exclusive queue of our own).
+    const tapConn = await amqp.connect(TEST_AMQP_URL);
+    const tap = await tapConn.createChannel();
+    const { queue: tapQueue } = await tap.assertQueue('', { exclusive: true, autoDelete: true });
+    await tap.bindQueue(tapQueue, 'registrar', 'registration.success.#');
+    const grants = new Map<string, number>();
     const k = kam;
     const a = api;
     return {
@@ -113,7 +125,18 @@ export async function startKazooStack(realms: readonly number[]): Promise<KazooS
         }
         return out;
       },
+      async granted() {
+        for (;;) {
+          const m = await tap.get(tapQueue, { noAck: true });
+          if (!m) break;
+          const body = JSON.parse(m.content.toString('utf8')) as Record<string, unknown>;
+          if (String(body.Realm).endsWith(`.${domain}`))
+            grants.set(String(body['Call-ID']), Number(body.Expires));
+        }
+        return grants;
+      },
       async stop() {
+        await tapConn.close().catch(() => undefined);
         await k.stop();
         await a.app.close();
         await ingest.stop();
