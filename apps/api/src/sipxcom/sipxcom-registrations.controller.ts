@@ -1,6 +1,7 @@
 // sipXcom 14.10's registrations REST resource (api-dialects.md B) under /sipxconfig/api: list
 // and stop registrations by user, MAC, IP, Call-ID or server; JSON, or XML on request.
-// Authentication: HTTP Basic with an API key as password, or X-Auth-Token.
+// Authentication: a dialect user with HTTP Digest or Basic, HTTP Basic with an API key as
+// password, or X-Auth-Token (auth/dialect-users.service.ts).
 import {
   All,
   Controller,
@@ -17,7 +18,7 @@ import {
 } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuthService } from '../auth/auth.service';
+import { DialectUsersAuthService } from '../auth/dialect-users.service';
 import { AccountScopeService } from './account-scope.service';
 import { negotiate } from '../http/content-negotiation';
 import { DialectError } from './dialect-error';
@@ -53,7 +54,7 @@ const LIST_METHODS = ['GET', 'HEAD'];
 @ApiTags('sipxcom')
 @ApiHeader({
   name: 'Authorization',
-  description: 'Basic with an API key as password',
+  description: 'Digest or Basic as a user (cli users:create), or Basic with an API key as password',
   required: false,
 })
 @ApiHeader({ name: 'X-Auth-Token', description: 'token from PUT /v2/api_auth', required: false })
@@ -61,7 +62,7 @@ const LIST_METHODS = ['GET', 'HEAD'];
 @Controller('sipxconfig/api/registrations')
 export class SipxcomRegistrationsController {
   constructor(
-    private readonly auth: AuthService,
+    private readonly auth: DialectUsersAuthService,
     private readonly scopes: AccountScopeService,
     private readonly registrations: SipxcomRegistrationsService,
   ) {}
@@ -230,7 +231,7 @@ export class SipxcomRegistrationsController {
     query: Record<string, unknown>,
     selector: () => SipxcomSelector,
   ) {
-    const principal = await this.auth.authenticateBasicOrToken(req);
+    const principal = await this.auth.authenticate(req);
     const page = pageOf(query);
     const rows = await this.registrations.list(
       await this.scopes.scopeOf(principal),
@@ -241,7 +242,7 @@ export class SipxcomRegistrationsController {
   }
 
   private async stop(req: FastifyRequest, reply: FastifyReply, selector: () => SipxcomSelector) {
-    const principal = await this.auth.authenticateBasicOrToken(req);
+    const principal = await this.auth.authenticate(req);
     const rows = await this.registrations.stop(await this.scopes.scopeOf(principal), selector());
     return this.represent(req, reply, rows);
   }
