@@ -25,9 +25,14 @@ const optionsOf = (log2N: number, r: number, p: number): ScryptOptions => ({
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await scryptAsync(password, salt, optionsOf(COST.log2N, COST.r, COST.p));
-  return ['scrypt', COST.log2N, COST.r, COST.p, salt.toString('base64'), key.toString('base64')].join(
-    '$',
-  );
+  return [
+    'scrypt',
+    COST.log2N,
+    COST.r,
+    COST.p,
+    salt.toString('base64'),
+    key.toString('base64'),
+  ].join('$');
 }
 
 /** Whether `password` matches `stored`; false (never a throw) for a malformed hash. */
