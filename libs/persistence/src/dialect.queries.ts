@@ -22,6 +22,13 @@ export type LiveFilter =
   | { by: 'server'; server: string };
 
 /** A binding as the dialects present it; times in (fractional) Unix seconds. */
+/** A binding as a one-contact flush names it: the Call-ID (both proxies) and contact URI. */
+export interface ContactFlushTarget extends FlushTarget {
+  id: number;
+  call_id: string | null;
+  contact_uri: string;
+}
+
 export interface DialectRow {
   id: number;
   extensionId: number | null;
@@ -291,6 +298,17 @@ export class DialectQueries {
                                             AND s.fs_profile IS NOT DISTINCT FROM r.fs_profile))
         WHERE ${LIVE}
         ORDER BY r.id`,
+      [ids],
+    );
+    return rows.map((r) => ({ ...r, id: Number(r.id) }));
+  }
+
+  /** The live bindings among `ids`, each with what names it to its proxy (one-contact flush). */
+  async flushTargetsOfContacts(ids: readonly number[]): Promise<ContactFlushTarget[]> {
+    const rows: (Omit<ContactFlushTarget, 'id'> & { id: string })[] = await this.ds.query(
+      `SELECT r.id, r.origin, r.realm, r.username, r.fs_profile, r.fs_hostname,
+              r.call_id, r.contact_uri
+         FROM registrations r WHERE r.id = ANY($1::bigint[]) AND ${LIVE} ORDER BY r.id`,
       [ids],
     );
     return rows.map((r) => ({ ...r, id: Number(r.id) }));

@@ -49,6 +49,9 @@ const FILTER_PATHS = [
   'server/:serverId',
 ];
 const FILTER_METHODS = ['GET', 'HEAD', 'DELETE'];
+/** On DELETEs that flush single contacts: what a Kamailio that ignores our extension does. */
+const ONE_CONTACT_WARNING =
+  '299 - "reg_flush names the contact (Call-ID, Contact): a Kamailio whose reg_flush route ignores them flushes the whole AOR"';
 const LIST_METHODS = ['GET', 'HEAD'];
 
 @ApiTags('sipxcom')
@@ -241,10 +244,17 @@ export class SipxcomRegistrationsController {
     return this.represent(req, reply, rows);
   }
 
-  private async stop(req: FastifyRequest, reply: FastifyReply, selector: () => SipxcomSelector) {
+  private async stop(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    selector: () => SipxcomSelector,
+  ): Promise<void> {
     const principal = await this.auth.authenticate(req);
-    const rows = await this.registrations.stop(await this.scopes.scopeOf(principal), selector());
-    return this.represent(req, reply, rows);
+    const selected = selector();
+    const rows = await this.registrations.stop(await this.scopes.scopeOf(principal), selected);
+    if (selected.kind !== 'user') void reply.header('warning', ONE_CONTACT_WARNING);
+    // sipXconfig answers Response.ok().build(): 200 and no body (RegistrationApiImpl.drop*).
+    void reply.header('x-registrations-stopped', String(rows.length));
   }
 
   private represent(req: FastifyRequest, reply: FastifyReply, rows: DialectRow[]) {

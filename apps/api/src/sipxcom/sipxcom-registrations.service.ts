@@ -21,11 +21,17 @@ export class SipxcomRegistrationsService {
     return this.queries.listLive(scope, await this.filterOf(scope, selector), page);
   }
 
-  /** Stops the matching registrations; returns every binding ended (whole AORs, see flush). */
+  /**
+   * Stops the matching registrations, as sipXcom drops them: by user its whole AORs, otherwise
+   * only the matching contacts (issue 15). Returns every binding ended.
+   */
   async stop(scope: AccountScope, selector: SipxcomSelector): Promise<DialectRow[]> {
     const matching = await this.queries.listLive(scope, await this.filterOf(scope, selector));
     if (matching.length === 0) return [];
-    const { ids } = await this.flusher.flush({ ids: matching.map((r) => r.id) });
+    const { ids } = await this.flusher.flush({
+      ids: matching.map((r) => r.id),
+      perContact: selector.kind !== 'user',
+    });
     return this.queries.byIds(ids);
   }
 
