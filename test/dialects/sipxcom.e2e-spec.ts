@@ -226,20 +226,27 @@ describe('GET /registrations', () => {
     },
   );
 
-  it('pages with start (0-based) and limit', async () => {
+  // sipXconfig RegistrationApiImpl.getRegistrations: paged only when start and limit are both
+  // given; RegistrationContextImpl.getRegistrations(start, count): sort expirationTime -1,
+  // skip start, limit count (MongoDB: limit 0 is no limit).
+  it('pages with start and limit together, newest expiry first; one alone gives every row', async () => {
     const all = (await h.request('GET', BASE, basic(acme.apiKey))).json.registrations;
+    const byExpiry = (await h.request('GET', `${BASE}?start=0&limit=0`, basic(acme.apiKey))).json
+      .registrations as { expires: number }[];
+    expect(byExpiry).toHaveLength(all.length);
+    for (let i = 1; i < byExpiry.length; i++)
+      expect(byExpiry[i - 1].expires).toBeGreaterThanOrEqual(byExpiry[i].expires);
     const page = await h.request('GET', `${BASE}?start=1&limit=2`, basic(acme.apiKey));
     expect(page.json.registrations).toEqual(
-      all.slice(1, 3).map((x: object) => ({ ...x, secondsToExpire: expect.any(Number) })),
+      byExpiry.slice(1, 3).map((x: object) => ({ ...x, secondsToExpire: expect.any(Number) })),
     );
     const past = await h.request('GET', `${BASE}?start=10&limit=5`, basic(acme.apiKey));
     expect(past.json).toEqual({ registrations: [] });
-    const empty = await h.request('GET', `${BASE}?start=10`, {
-      ...basic(acme.apiKey),
-      accept: 'application/xml',
-    });
-    expect(empty.text).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<Registrations/>');
-    for (const bad of ['limit=0', 'start=-1', 'limit=x', 'start=1&start=2']) {
+    for (const alone of ['start=10', 'limit=1']) {
+      const r = await h.request('GET', `${BASE}?${alone}`, basic(acme.apiKey));
+      expect([alone, r.json.registrations.length]).toEqual([alone, all.length]);
+    }
+    for (const bad of ['start=-1&limit=1', 'limit=x', 'start=1&start=2']) {
       const r = await h.request('GET', `${BASE}?${bad}`, basic(acme.apiKey));
       expect([bad, r.status, r.json.error]).toEqual([bad, 400, 'bad_request']);
     }
@@ -299,7 +306,12 @@ describe('filters', () => {
     expect((await get(`serialNo/${MAC}`, admin)).filter((id) => ours.has(id))).toEqual(
       [B.foreign1.callId, B.phone1.callId].sort(),
     );
-    expect(await get('serialNo/0015650000ff')).toEqual([]);
+    // RegistrationApiImpl.getRegistrationsByMac: a phone sipXconfig does not know is a 404.
+    const unknown = await h.request('GET', `${BASE}/serialNo/0015650000ff`, basic(acme.apiKey));
+    expect([unknown.status, unknown.json]).toEqual([
+      404,
+      { error: 'not_found', message: 'Phone not found' },
+    ]);
     const bad = await h.request('GET', `${BASE}/serialNo/not-a-mac`, basic(acme.apiKey));
     expect([bad.status, bad.json.error]).toEqual([400, 'bad_request']);
   });
@@ -337,7 +349,12 @@ describe('filters', () => {
     );
     expect(await get('server/fs1.example.net')).toEqual(['fs-1003@h8']);
     expect(await get('server/10.0.0.10?start=0&limit=10')).toEqual(['fs-1003@h8']);
-    expect(await get('server/10.9.9.9')).toEqual([]);
+    // RegistrationApiImpl.getRegistrationsByServer: an unknown location is a 404.
+    const unknown = await h.request('GET', `${BASE}/server/10.9.9.9`, basic(acme.apiKey));
+    expect([unknown.status, unknown.json]).toEqual([
+      404,
+      { error: 'not_found', message: 'Server not found' },
+    ]);
   });
 });
 

@@ -89,7 +89,9 @@ export class DialectUsersAuthService {
     if (!parsed.ok) return this.refuse(false, parsed.why);
     const c = parsed.credentials;
     if (c.realm !== DIGEST_REALM) return this.refuse(false, 'wrong realm');
-    if (c.uri !== req.url) return this.refuse(false, 'uri is not the request URI');
+    // The URI as sent (before sipxcom-suffix.ts stripped a .json / .xml suffix).
+    if (c.uri !== (req.originalUrl ?? req.url))
+      return this.refuse(false, 'uri is not the request URI');
     const issuedAt = nonceIssuedAt(await this.users.nonceSecret(), c.nonce);
     if (issuedAt === undefined) return this.refuse(false, 'nonce not ours');
     const user = await this.users.byName(c.username);

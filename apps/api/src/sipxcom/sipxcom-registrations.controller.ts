@@ -5,6 +5,7 @@
 import {
   All,
   Controller,
+  Inject,
   Delete,
   Get,
   Param,
@@ -26,6 +27,7 @@ import { DialectExceptionFilter } from './dialect-exception.filter';
 import { SipxcomRegistrationsService } from './sipxcom-registrations.service';
 import {
   pageOf,
+  parseLocations,
   selectCallId,
   selectIp,
   selectSerialNo,
@@ -39,6 +41,7 @@ import {
   toSipxcomXml,
 } from './sipxcom-registration.presenter';
 import type { DialectRow } from '@app/persistence';
+import { APP_CONFIG, AppConfig } from '@app/config';
 
 const FILTER_PATHS = [
   'user/:userId',
@@ -64,16 +67,25 @@ const LIST_METHODS = ['GET', 'HEAD'];
 @UseFilters(new DialectExceptionFilter('Basic realm="sipxconfig"'))
 @Controller('sipxconfig/api/registrations')
 export class SipxcomRegistrationsController {
+  private readonly locations: Map<number, string>;
+
   constructor(
     private readonly auth: DialectUsersAuthService,
     private readonly scopes: AccountScopeService,
     private readonly registrations: SipxcomRegistrationsService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.locations = parseLocations(config.SIPXCOM_LOCATIONS);
+  }
 
   @Get()
   @ApiOperation({ summary: 'Every live registration in scope (Accept: application/xml for XML)' })
-  @ApiQuery({ name: 'start', required: false, description: 'first row, 0-based' })
-  @ApiQuery({ name: 'limit', required: false, description: 'rows at most (default: all)' })
+  @ApiQuery({ name: 'start', required: false, description: 'first row, 0-based (with limit)' })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: 'rows at most (with start; newest expiry first; 0: all)',
+  })
   all(
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -134,7 +146,7 @@ export class SipxcomRegistrationsController {
     @Query() q: Record<string, unknown>,
     @Param('serverId') serverId: string,
   ) {
-    return this.list(req, reply, q, () => selectServer(serverId));
+    return this.list(req, reply, q, () => selectServer(serverId, this.locations));
   }
 
   @Delete('user/:userId')
@@ -184,7 +196,7 @@ export class SipxcomRegistrationsController {
     @Res({ passthrough: true }) reply: FastifyReply,
     @Param('serverId') serverId: string,
   ) {
-    return this.stop(req, reply, () => selectServer(serverId));
+    return this.stop(req, reply, () => selectServer(serverId, this.locations));
   }
 
   // Decorators set one method each: one handler per refused method.
