@@ -186,6 +186,15 @@ describe('real curl', () => {
     ]);
     expect(stderr).toMatch(/> Authorization: Digest .*algorithm=SHA-256/);
     expect(stderr).toMatch(/< HTTP\/1.1 200/);
+    // The Digest uri is the path as sent, suffix included (sipxcom-suffix.ts strips it later).
+    const xml = await curl([
+      '--digest',
+      '-u',
+      `${alice.name}:${alice.password}`,
+      `${h.url}${PATH}.xml`,
+    ]);
+    expect(xml.status).toBe(200);
+    expect(xml.body).toMatch(/^<\?xml /);
   });
 
   it('--digest and -u with a wrong password get 401', async () => {
