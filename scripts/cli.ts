@@ -1,6 +1,8 @@
 // Administration: `npm run cli -- accounts:create --name NAME --realm REALM [--id ID]
 // [--parent ID] [--superadmin]` and `npm run cli -- api-keys:create --account ID`. Each prints
-// {"account_id", "api_key"} as JSON on its last line.
+// {"account_id", "api_key"} as JSON on its last line. `npm run cli -- users:create --account ID
+// --name NAME --password PASSWORD` (or `--password -` to read it from stdin) creates a sipXcom
+// dialect user, or sets a new password, and prints {"account_id", "user"}.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -10,12 +12,15 @@ import {
   AccountStore,
   createDataSource,
   CredentialStore,
+  DialectUserError,
+  DialectUserStore,
   initializeDataSource,
 } from '@app/persistence';
 
 const USAGE = `usage:
   npm run cli -- accounts:create --name NAME --realm REALM [--id ACCOUNT_ID] [--parent ACCOUNT_ID] [--superadmin]
-  npm run cli -- api-keys:create --account ACCOUNT_ID`;
+  npm run cli -- api-keys:create --account ACCOUNT_ID
+  npm run cli -- users:create --account ACCOUNT_ID --name NAME --password PASSWORD|-`;
 
 class UsageError extends Error {}
 
@@ -30,9 +35,11 @@ async function main(argv: string[]): Promise<void> {
       parent: { type: 'string' },
       superadmin: { type: 'boolean', default: false },
       account: { type: 'string' },
+      password: { type: 'string' },
     },
     strict: true,
   });
+  if (command === 'users:create') return createUser(values);
   if (command !== 'accounts:create' && command !== 'api-keys:create')
     throw new UsageError(`unknown command ${command ?? '(none)'}`);
   if (command === 'accounts:create' && (!values.name || !values.realm))
@@ -71,12 +78,37 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+async function createUser(values: { account?: string; name?: string; password?: string }) {
+  if (!values.account || !values.name || values.password === undefined)
+    throw new UsageError('users:create needs --account, --name and --password');
+  const password =
+    values.password === '-' ? (await readStdin()).replace(/\r?\n$/, '') : values.password;
+  const config = loadConfig();
+  const ds = createDataSource(config.DATABASE_URL, 2, 'registrations-cli');
+  await initializeDataSource(ds, config.DATABASE_URL, (m) => console.error(m));
+  try {
+    const accountId = values.account.toLowerCase();
+    if (!(await new AccountStore(ds).get(accountId)))
+      throw new AccountError('invalid_id', `no account ${accountId}`);
+    const user = await new DialectUserStore(ds).createOrUpdate(accountId, values.name, password);
+    console.log(JSON.stringify({ account_id: user.accountId, user: user.name }));
+  } finally {
+    await ds.destroy();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 main(process.argv.slice(2)).catch((e: unknown) => {
   if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     console.error(`${(e as Error).message}\n${USAGE}`);
     process.exit(2);
   }
-  if (e instanceof ConfigError || e instanceof AccountError) {
+  if (e instanceof ConfigError || e instanceof AccountError || e instanceof DialectUserError) {
     console.error(e.message);
     process.exit(1);
   }

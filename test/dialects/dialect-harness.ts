@@ -45,14 +45,18 @@ export class DialectHarness {
     private readonly tap: amqp.ChannelModel,
   ) {}
 
-  /** `seed` runs on the cleared database before the apps start. */
-  static async start(tag: string, seed?: (pool: Pool) => Promise<void>): Promise<DialectHarness> {
+  /** `seed` runs on the cleared database before the apps start; `env` overrides the API's config. */
+  static async start(
+    tag: string,
+    seed?: (pool: Pool) => Promise<void>,
+    env: Partial<Record<string, string>> = {},
+  ): Promise<DialectHarness> {
     const pool = testPool();
     await clear(pool, tag);
     await seed?.(pool);
     const broker = await TestBroker.open();
     const ingest = await createIngestApp(testConfig(), { port: 0 });
-    const { app, url } = await createApiApp(testConfig(), { port: 0 });
+    const { app, url } = await createApiApp(testConfig(env), { port: 0 });
     const tap = await amqp.connect(TEST_AMQP_URL);
     const h = new DialectHarness(tag, pool, broker, ingest, app, url, tap);
     await h.listen();

@@ -226,20 +226,27 @@ describe('GET /registrations', () => {
     },
   );
 
-  it('pages with start (0-based) and limit', async () => {
+  // sipXconfig RegistrationApiImpl.getRegistrations: paged only when start and limit are both
+  // given; RegistrationContextImpl.getRegistrations(start, count): sort expirationTime -1,
+  // skip start, limit count (MongoDB: limit 0 is no limit).
+  it('pages with start and limit together, newest expiry first; one alone gives every row', async () => {
     const all = (await h.request('GET', BASE, basic(acme.apiKey))).json.registrations;
+    const byExpiry = (await h.request('GET', `${BASE}?start=0&limit=0`, basic(acme.apiKey))).json
+      .registrations as { expires: number }[];
+    expect(byExpiry).toHaveLength(all.length);
+    for (let i = 1; i < byExpiry.length; i++)
+      expect(byExpiry[i - 1].expires).toBeGreaterThanOrEqual(byExpiry[i].expires);
     const page = await h.request('GET', `${BASE}?start=1&limit=2`, basic(acme.apiKey));
     expect(page.json.registrations).toEqual(
-      all.slice(1, 3).map((x: object) => ({ ...x, secondsToExpire: expect.any(Number) })),
+      byExpiry.slice(1, 3).map((x: object) => ({ ...x, secondsToExpire: expect.any(Number) })),
     );
     const past = await h.request('GET', `${BASE}?start=10&limit=5`, basic(acme.apiKey));
     expect(past.json).toEqual({ registrations: [] });
-    const empty = await h.request('GET', `${BASE}?start=10`, {
-      ...basic(acme.apiKey),
-      accept: 'application/xml',
-    });
-    expect(empty.text).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<Registrations/>');
-    for (const bad of ['limit=0', 'start=-1', 'limit=x', 'start=1&start=2']) {
+    for (const alone of ['start=10', 'limit=1']) {
+      const r = await h.request('GET', `${BASE}?${alone}`, basic(acme.apiKey));
+      expect([alone, r.json.registrations.length]).toEqual([alone, all.length]);
+    }
+    for (const bad of ['start=-1&limit=1', 'limit=x', 'start=1&start=2']) {
       const r = await h.request('GET', `${BASE}?${bad}`, basic(acme.apiKey));
       expect([bad, r.status, r.json.error]).toEqual([bad, 400, 'bad_request']);
     }
@@ -299,7 +306,12 @@ describe('filters', () => {
     expect((await get(`serialNo/${MAC}`, admin)).filter((id) => ours.has(id))).toEqual(
       [B.foreign1.callId, B.phone1.callId].sort(),
     );
-    expect(await get('serialNo/0015650000ff')).toEqual([]);
+    // RegistrationApiImpl.getRegistrationsByMac: a phone sipXconfig does not know is a 404.
+    const unknown = await h.request('GET', `${BASE}/serialNo/0015650000ff`, basic(acme.apiKey));
+    expect([unknown.status, unknown.json]).toEqual([
+      404,
+      { error: 'not_found', message: 'Phone not found' },
+    ]);
     const bad = await h.request('GET', `${BASE}/serialNo/not-a-mac`, basic(acme.apiKey));
     expect([bad.status, bad.json.error]).toEqual([400, 'bad_request']);
   });
@@ -337,7 +349,12 @@ describe('filters', () => {
     );
     expect(await get('server/fs1.example.net')).toEqual(['fs-1003@h8']);
     expect(await get('server/10.0.0.10?start=0&limit=10')).toEqual(['fs-1003@h8']);
-    expect(await get('server/10.9.9.9')).toEqual([]);
+    // RegistrationApiImpl.getRegistrationsByServer: an unknown location is a 404.
+    const unknown = await h.request('GET', `${BASE}/server/10.9.9.9`, basic(acme.apiKey));
+    expect([unknown.status, unknown.json]).toEqual([
+      404,
+      { error: 'not_found', message: 'Server not found' },
+    ]);
   });
 });
 
@@ -369,17 +386,17 @@ describe('methods and paths', () => {
   });
 });
 
+// sipXconfig's RegistrationApiImpl.dropRegistrationsBy*: Response.ok().build() (200, no body);
+// dropRegistrationsByUser drops the user's registrations, the others only the matching ones.
+const stopped = (r: Reply) => [r.status, r.text, r.headers.get('x-registrations-stopped')];
+const ONE_CONTACT = /^299 - ".*whole AOR"$/;
+
 describe('DELETE', () => {
-  it('by MAC: flushes the AOR on its proxy, ends its bindings, leaves others alone', async () => {
+  it('by MAC: flushes that contact only (reg_flush names its Call-ID and Contact)', async () => {
     const from = h.commands.length;
     const r = await h.request('DELETE', `${BASE}/serialNo/00-15-65-A1-B2-C3`, basic(acme.apiKey));
-    expect(r.status).toBe(200);
-    // Kamailio drops whole AORs: both contacts of 1001 are stopped, and listed.
-    expect(r.json.registrations.map((x: { regCallId: string }) => x.regCallId).sort()).toEqual(
-      [B.phone1.callId, B.phone1b.callId].sort(),
-    );
-    for (const x of r.json.registrations)
-      expect(x).toMatchObject({ status: 'stopped', secondsToExpire: 0 });
+    expect(stopped(r)).toEqual([200, '', '1']);
+    expect(r.headers.get('warning')).toMatch(ONE_CONTACT);
     const cmds = await eventually(
       async () => h.commandsFor(acme.realm, from),
       (c) => c.length >= 1,
@@ -394,34 +411,32 @@ describe('DELETE', () => {
       'Event-Name': 'reg_flush',
       Realm: acme.realm,
       Username: '1001',
+      'Call-ID': B.phone1.callId,
+      Contact: 'sip:1001@192.0.2.10:5060',
     });
-    expect(await h.liveIds(acme.realm, '1001')).toEqual([]);
+    // The user's other phone stays registered.
+    const live = await h.request('GET', `${BASE}/user/1001`, basic(acme.apiKey));
+    expect(live.json.registrations.map((x: { regCallId: string }) => x.regCallId)).toEqual([
+      B.phone1b.callId,
+    ]);
     const { rows } = await h.pool.query(
       `SELECT call_id, end_reason FROM registration_history WHERE realm_key = $1 AND username_key = '1001' ORDER BY call_id`,
       [acme.realm],
     );
-    expect(rows).toEqual([
-      { call_id: B.phone1.callId, end_reason: 'flushed' },
-      { call_id: B.phone1b.callId, end_reason: 'flushed' },
-    ]);
+    expect(rows).toEqual([{ call_id: B.phone1.callId, end_reason: 'flushed' }]);
     expect(await h.liveIds(foreign.realm)).toHaveLength(1);
-    const after = await h.request('GET', `${BASE}/serialNo/${MAC}`, basic(acme.apiKey));
-    expect(after.json).toEqual({ registrations: [] });
     expect(h.commandsFor(foreign.realm, from)).toEqual([]);
   });
 
-  it('by IP: a FreeSWITCH binding gets flush_inbound_reg, answered in XML when asked', async () => {
+  it('by IP: a FreeSWITCH binding gets flush_inbound_reg with its Call-ID', async () => {
     const from = h.commands.length;
     const r = await h.request('DELETE', `${BASE}/ip/192.168.1.50`, {
       ...basic(acme.apiKey),
       accept: 'text/xml',
     });
-    expect(r.status).toBe(200);
-    expect(xml(r).map((x) => [x.regCallId, x.status, x.secondsToExpire])).toEqual([
-      ['fs-1003@h8', 'stopped', '0'],
-    ]);
+    expect(stopped(r)).toEqual([200, '', '1']);
     const cmds = await eventually(
-      async () => h.commandsFor(acme.realm, from),
+      async () => h.commands.slice(from),
       (c) => c.length >= 1,
       { what: 'the FreeSWITCH flush' },
     );
@@ -429,21 +444,21 @@ describe('DELETE', () => {
       {
         exchange: 'TAP.Commands',
         routingKey: 'commandBindingKey',
-        text: `sofia profile internal flush_inbound_reg 1003@${acme.realm}`,
+        text: `sofia profile internal flush_inbound_reg fs-1003@h8`,
         json: undefined,
       },
     ]);
     expect(await h.liveIds(acme.realm, '1003')).toEqual([]);
   });
 
-  it('by user, Call-ID and server; outside the scope nothing is touched', async () => {
+  it('by Call-ID and server one contact each, by user the whole AOR; out of scope nothing', async () => {
     const from = h.commands.length;
     const none = await h.request(
       'DELETE',
       `${BASE}/callid/${encodeURIComponent(B.parent1.callId)}`,
       basic(acme.apiKey),
     );
-    expect(none.json).toEqual({ registrations: [] });
+    expect(stopped(none)).toEqual([200, '', '0']);
     const unknown = await h.request('DELETE', `${BASE}/user/3001`, basic(acme.apiKey));
     expect(unknown.status).toBe(404);
     await new Promise((r) => setTimeout(r, 300));
@@ -456,31 +471,40 @@ describe('DELETE', () => {
       `${BASE}/server/px1.sipx.h8.test`,
       xAuth(parent.token),
     );
-    expect(byServer.json.registrations.map((x: { identity: string }) => x.identity)).toEqual([
-      `2001@${parent.realm}`,
-    ]);
+    expect(stopped(byServer)).toEqual([200, '', '1']);
     const byCallId = await h.request(
       'DELETE',
       `${BASE}/callId/${encodeURIComponent(B.phone2.callId)}`,
       basic(acme.apiKey),
     );
-    expect(byCallId.json.registrations.map((x: { regCallId: string }) => x.regCallId)).toEqual([
-      B.phone2.callId,
-    ]);
+    expect(stopped(byCallId)).toEqual([200, '', '1']);
     const cmds = await eventually(
       async () => [...h.commandsFor(parent.realm, from), ...h.commandsFor(acme.realm, from)],
       (c) => c.length >= 2,
       { what: 'two reg_flush' },
     );
-    expect(cmds.map((c) => [c.json?.Realm, c.json?.Username])).toEqual([
-      [parent.realm, '2001'],
-      [acme.realm, '1002'],
+    expect(cmds.map((c) => [c.json?.Realm, c.json?.Username, c.json?.['Call-ID']])).toEqual([
+      [parent.realm, '2001', B.parent1.callId],
+      [acme.realm, '1002', B.phone2.callId],
     ]);
-    expect(await h.liveIds(acme.realm)).toEqual([]);
     expect(await h.liveIds(parent.realm)).toEqual([]);
+
+    // By user: every phone of the AOR, with a reg_flush naming the AOR only.
+    const fromUser = h.commands.length;
+    const byUser = await h.request('DELETE', `${BASE}/user/1001`, basic(acme.apiKey));
+    expect(stopped(byUser)).toEqual([200, '', '1']);
+    expect(byUser.headers.get('warning')).toBeNull();
+    const userCmds = await eventually(
+      async () => h.commandsFor(acme.realm, fromUser),
+      (c) => c.length >= 1,
+      { what: 'the per-user reg_flush' },
+    );
+    expect(userCmds[0].json).toMatchObject({ Realm: acme.realm, Username: '1001' });
+    expect(userCmds[0].json).not.toHaveProperty('Call-ID');
+    expect(await h.liveIds(acme.realm)).toEqual([]);
 
     // A user without live bindings: 200 and nothing to stop.
     const idle = await h.request('DELETE', `${BASE}/user/1001`, basic(acme.apiKey));
-    expect([idle.status, idle.json]).toEqual([200, { registrations: [] }]);
+    expect(stopped(idle)).toEqual([200, '', '0']);
   });
 });

@@ -28,6 +28,8 @@ export interface KazooStack {
   /** Realms are realmNN.<domain>: unique per run, since a reg_flush reaches every Kamailio on the vhost. */
   domain: string;
   apiUrl: string;
+  /** The super-admin's auth token (X-Auth-Token). */
+  token: string;
   /** Account of each realm, and its name. */
   account(realm: string): { id: string; name: string };
   get<T>(path: string): Promise<KazooReply<T>>;
@@ -103,6 +105,7 @@ export async function startKazooStack(realms: readonly number[]): Promise<KazooS
       kam,
       domain,
       apiUrl,
+      token,
       account,
       get: (path) => call('GET', path),
       del: (path) => call('DELETE', path),

@@ -9,6 +9,7 @@ import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
 import { startupLogger } from '@app/observability';
 import { ApiModule } from './api.module';
+import { rewriteSipxcomSuffix } from './sipxcom/sipxcom-suffix';
 import { formOrJsonBody } from './http/form-or-json-body';
 
 export async function createApiApp(config: AppConfig, opts: { port?: number } = {}) {
@@ -17,6 +18,7 @@ export async function createApiApp(config: AppConfig, opts: { port?: number } = 
     genReqId: () => randomUUID().replace(/-/g, ''),
     trustProxy: true,
     routerOptions: { ignoreTrailingSlash: true },
+    rewriteUrl: rewriteSipxcomSuffix,
   });
   // Bodies as Kazoo's crossbar reads them: an empty JSON body is {} (many clients send
   // Content-Type: application/json on every request, DELETE included), and JSON sent as a form

@@ -61,6 +61,11 @@ export const configSchema = z.object({
   /** FreeSWITCH command routing key per switch: "fs1=key1,fs2=key2"; others use the default. */
   FS_COMMAND_ROUTING_KEY: z.string().min(1).default('commandBindingKey'),
   FS_COMMAND_ROUTING_KEYS: z.string().default(''),
+  /** sipXconfig location ids of the proxies, for GET/DELETE …/registrations/server/{id}: "1=px1.example.net,2=10.0.0.2". */
+  SIPXCOM_LOCATIONS: z
+    .string()
+    .regex(/^(\s*\d+\s*=\s*[^,=\s]+\s*(,|$))*$/, 'expected id=host,id=host')
+    .default(''),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

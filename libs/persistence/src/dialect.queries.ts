@@ -21,6 +21,13 @@ export type LiveFilter =
   /** The proxy holding the binding: its address, its proxy path's host, its node name or host. */
   | { by: 'server'; server: string };
 
+/** A binding as a one-contact flush names it: the Call-ID (both proxies) and contact URI. */
+export interface ContactFlushTarget extends FlushTarget {
+  id: number;
+  call_id: string | null;
+  contact_uri: string;
+}
+
 /** A binding as the dialects present it; times in (fractional) Unix seconds. */
 export interface DialectRow {
   id: number;
@@ -130,7 +137,7 @@ export class DialectQueries {
   async listLive(
     scope: AccountScope,
     filter: LiveFilter,
-    page: { offset?: number; limit?: number } = {},
+    page: { offset?: number; limit?: number; order?: 'expires_desc' } = {},
   ): Promise<DialectRow[]> {
     const p = new Params();
     const where = [LIVE, scopeSql(scope, p, 'r.account_id')];
@@ -160,9 +167,31 @@ export class DialectQueries {
       `SELECT ${ROW_SELECT('r', 'r.id')}, NULL::float8 AS "endedAtS", NULL::text AS "endReason"
          FROM registrations r ${EXT_JOIN('r')}
         WHERE ${where.join(' AND ')}
-        ORDER BY r.realm_key, r.username_key, r.contact_uri${paging}`,
+        ORDER BY ${page.order === 'expires_desc' ? 'r.expires_at DESC, r.id' : 'r.realm_key, r.username_key, r.contact_uri'}${paging}`,
       p.values,
     );
+  }
+
+  /**
+   * Whether a MAC or a server ever held a binding in scope, live, ended (a tombstone) or in the
+   * history: sipXcom tells an unknown phone or server (404) from one with nothing registered.
+   */
+  async seen(
+    scope: AccountScope,
+    filter: { by: 'mac'; mac: string } | { by: 'server'; server: string },
+  ): Promise<boolean> {
+    const p = new Params();
+    const key =
+      filter.by === 'mac'
+        ? `ARRAY['m:' || lower(${p.add(filter.mac)})]`
+        : `ARRAY['s:' || reg_ip_key(${p.add(filter.server)})]`;
+    const inScope = scopeSql(scope, p, 'r.account_id');
+    const rows: unknown[] = await this.ds.query(
+      `SELECT 1 WHERE EXISTS (SELECT 1 FROM registrations r WHERE ${LOOKUP_KEYS} @> ${key} AND ${inScope})
+          OR EXISTS (SELECT 1 FROM registration_history r WHERE ${LOOKUP_KEYS} @> ${key} AND ${inScope})`,
+      p.values,
+    );
+    return rows.length > 0;
   }
 
   /** Bindings by id in any state (to show what a flush ended). */
@@ -291,6 +320,17 @@ export class DialectQueries {
                                             AND s.fs_profile IS NOT DISTINCT FROM r.fs_profile))
         WHERE ${LIVE}
         ORDER BY r.id`,
+      [ids],
+    );
+    return rows.map((r) => ({ ...r, id: Number(r.id) }));
+  }
+
+  /** The live bindings among `ids`, each with what names it to its proxy (one-contact flush). */
+  async flushTargetsOfContacts(ids: readonly number[]): Promise<ContactFlushTarget[]> {
+    const rows: (Omit<ContactFlushTarget, 'id'> & { id: string })[] = await this.ds.query(
+      `SELECT r.id, r.origin, r.realm, r.username, r.fs_profile, r.fs_hostname,
+              r.call_id, r.contact_uri
+         FROM registrations r WHERE r.id = ANY($1::bigint[]) AND ${LIVE} ORDER BY r.id`,
       [ids],
     );
     return rows.map((r) => ({ ...r, id: Number(r.id) }));

@@ -15,3 +15,5 @@ export * from './registration.queries';
 export * from './change-outbox';
 export * from './change.queries';
 export * from './dialect.queries';
+export * from './dialect-user.store';
+export * from './password-hash';

@@ -11,6 +11,15 @@ export function extensionIdOf(v: string): number {
   return Number(v);
 }
 
+/** A registration_id as this API gives it: the binding's id, digits. */
+export function registrationIdOf(v: string): number {
+  if (!/^\d{1,18}$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < 1)
+    throw DialectError.badRequest(
+      `registration_id must be a registration_id this API listed: ${v}`,
+    );
+  return Number(v);
+}
+
 /** The ids asked for, each once in the order given; undefined when none was given. */
 export function extensionIdsOf(raw: unknown): number[] | undefined {
   if (raw === undefined) return undefined;

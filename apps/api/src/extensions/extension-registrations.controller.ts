@@ -1,5 +1,6 @@
 // The hosted-PBX "internal number registration" resource (api-dialects.md C) under
-// /api/ver1.0: status of many extensions or one, and deleting one extension's registrations.
+// /api/ver1.0: status of many extensions or one, deleting one extension's registrations, and
+// deleting one registration (the vendor's later DELETE …/registration/{registration_id}).
 // Authentication: `Authorization: Bearer <token>` (tokens from PUT /v2/api_auth).
 import {
   All,
@@ -21,12 +22,13 @@ import { AuthService } from '../auth/auth.service';
 import { AccountScopeService } from '../sipxcom/account-scope.service';
 import { DialectError } from '../sipxcom/dialect-error';
 import { DialectExceptionFilter } from '../sipxcom/dialect-exception.filter';
-import { extensionIdOf, extensionIdsOf, pageOf } from './extension-query';
+import { extensionIdOf, extensionIdsOf, pageOf, registrationIdOf } from './extension-query';
 import { ExtensionRegistrationsService } from './extension-registrations.service';
 
 // The documented paths end with '/': the app's router ignores trailing slashes.
 const LIST = 'registration';
 const ONE = ':extensionId/registration';
+const ONE_REGISTRATION = ':extensionId/registration/:registrationId';
 
 @ApiTags('hosted-pbx')
 @ApiBearerAuth()
@@ -76,6 +78,44 @@ export class ExtensionRegistrationsController {
     const scope = await this.scopes.scopeOf(principal);
     await this.extensions.authorize(scope, [id]);
     await this.extensions.stop(scope, id);
+  }
+
+  @Delete(ONE_REGISTRATION)
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Delete one registration of the extension (only that phone is flushed)',
+  })
+  async stopOne(
+    @Req() req: FastifyRequest,
+    @Param('extensionId') extensionId: string,
+    @Param('registrationId') registrationId: string,
+  ) {
+    const principal = await this.auth.authenticateBearer(req);
+    const id = extensionIdOf(extensionId);
+    const rid = registrationIdOf(registrationId);
+    const scope = await this.scopes.scopeOf(principal);
+    await this.extensions.authorize(scope, [id]);
+    await this.extensions.stopOne(scope, id, rid);
+  }
+
+  @Get(ONE_REGISTRATION)
+  getRegistration(@Req() req: FastifyRequest): never {
+    throw DialectError.methodNotAllowed(req.method, ['DELETE']);
+  }
+
+  @Put(ONE_REGISTRATION)
+  putRegistration(@Req() req: FastifyRequest): never {
+    throw DialectError.methodNotAllowed(req.method, ['DELETE']);
+  }
+
+  @Post(ONE_REGISTRATION)
+  postRegistration(@Req() req: FastifyRequest): never {
+    throw DialectError.methodNotAllowed(req.method, ['DELETE']);
+  }
+
+  @Patch(ONE_REGISTRATION)
+  patchRegistration(@Req() req: FastifyRequest): never {
+    throw DialectError.methodNotAllowed(req.method, ['DELETE']);
   }
 
   // Decorators set one method each: one handler per refused method.

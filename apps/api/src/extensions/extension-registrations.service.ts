@@ -38,6 +38,17 @@ export class ExtensionRegistrationsService {
     return this.statusOf(scope, await this.queries.listExtensions(scope, offset, limit));
   }
 
+  /**
+   * Ends one live registration of the extension, only that contact (reg_flush naming it, or
+   * FreeSWITCH flush_inbound_reg <call-id>); 404 when the extension has no such live one.
+   */
+  async stopOne(scope: AccountScope, id: number, registrationId: number): Promise<void> {
+    const live = await this.queries.listLive(scope, { by: 'extensions', ids: [id] });
+    if (!live.some((r) => r.id === registrationId))
+      throw DialectError.notFound(`extension ${id} has no live registration ${registrationId}`);
+    await this.flusher.flush({ ids: [registrationId], perContact: true });
+  }
+
   /** Ends the extension's live registrations; returns how many bindings ended. */
   async stop(scope: AccountScope, id: number): Promise<number> {
     const live = await this.queries.listLive(scope, { by: 'extensions', ids: [id] });

@@ -14,6 +14,7 @@ import {
   RegistrationStore,
 } from '@app/persistence';
 import { CommandPublisher } from './command-publisher';
+import { contactFlushCommands } from './contact-flush-commands';
 
 export class FlushError extends Error {
   constructor(
@@ -39,6 +40,11 @@ export interface FlushRequest {
 export interface FlushBindingsRequest {
   ids: readonly number[];
   checkSync?: boolean;
+  /**
+   * Only these bindings (one contact each), not their whole AORs: Kamailio gets a reg_flush
+   * naming the contact, FreeSWITCH flush_inbound_reg with the Call-ID (contact-flush-commands.ts).
+   */
+  perContact?: boolean;
 }
 
 export interface FlushResult {
@@ -93,6 +99,7 @@ export class FlushRegistrationsService {
   }
 
   private async flushBindings(req: FlushBindingsRequest): Promise<FlushResult> {
+    if (req.perContact) return this.flushContacts(req.ids);
     const targets = await this.dialectQueries.flushTargetsOfBindings(req.ids);
     const commands = this.commandsFor(req, targets);
     await this.publish(commands);
@@ -104,6 +111,24 @@ export class FlushRegistrationsService {
       `flushed ${req.ids.length} selected bindings: ${commands.length} commands, ${ended.length} bindings ended`,
     );
     return { flushed: ended.length, commands: commands.length, ids: idsOf(ended) };
+  }
+
+  private async flushContacts(ids: readonly number[]): Promise<FlushResult> {
+    const targets = await this.dialectQueries.flushTargetsOfContacts(ids);
+    const commands = contactFlushCommands(targets, (host) => this.fsRoutingKey(host));
+    await this.publish(commands);
+    const ended =
+      targets.length === 0
+        ? []
+        : await this.store.endBindings({ ids: targets.map((t) => t.id) }, 'flushed');
+    this.logger.log(
+      `flushed ${ids.length} selected contacts: ${commands.length} commands, ${ended.length} bindings ended`,
+    );
+    return { flushed: ended.length, commands: commands.length, ids: idsOf(ended) };
+  }
+
+  private fsRoutingKey(hostname: string | null): string {
+    return (hostname && this.fsKeys.get(hostname)) || this.config.FS_COMMAND_ROUTING_KEY;
   }
 
   private async publish(commands: OutboundCommand[]): Promise<void> {

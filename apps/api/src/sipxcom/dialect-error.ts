@@ -6,7 +6,7 @@ export class DialectError extends Error {
     readonly status: number,
     readonly error: string,
     message: string,
-    readonly headers: Record<string, string> = {},
+    readonly headers: Record<string, string | string[]> = {},
   ) {
     super(message);
   }

@@ -1,9 +1,11 @@
 // sipXcom 14.10's registrations REST resource (api-dialects.md B) under /sipxconfig/api: list
 // and stop registrations by user, MAC, IP, Call-ID or server; JSON, or XML on request.
-// Authentication: HTTP Basic with an API key as password, or X-Auth-Token.
+// Authentication: a dialect user with HTTP Digest or Basic, HTTP Basic with an API key as
+// password, or X-Auth-Token (auth/dialect-users.service.ts).
 import {
   All,
   Controller,
+  Inject,
   Delete,
   Get,
   Param,
@@ -17,7 +19,7 @@ import {
 } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuthService } from '../auth/auth.service';
+import { DialectUsersAuthService } from '../auth/dialect-users.service';
 import { AccountScopeService } from './account-scope.service';
 import { negotiate } from '../http/content-negotiation';
 import { DialectError } from './dialect-error';
@@ -25,6 +27,7 @@ import { DialectExceptionFilter } from './dialect-exception.filter';
 import { SipxcomRegistrationsService } from './sipxcom-registrations.service';
 import {
   pageOf,
+  parseLocations,
   selectCallId,
   selectIp,
   selectSerialNo,
@@ -38,6 +41,7 @@ import {
   toSipxcomXml,
 } from './sipxcom-registration.presenter';
 import type { DialectRow } from '@app/persistence';
+import { APP_CONFIG, AppConfig } from '@app/config';
 
 const FILTER_PATHS = [
   'user/:userId',
@@ -48,28 +52,40 @@ const FILTER_PATHS = [
   'server/:serverId',
 ];
 const FILTER_METHODS = ['GET', 'HEAD', 'DELETE'];
+/** On DELETEs that flush single contacts: what a Kamailio that ignores our extension does. */
+const ONE_CONTACT_WARNING =
+  '299 - "reg_flush names the contact (Call-ID, Contact): a Kamailio whose reg_flush route ignores them flushes the whole AOR"';
 const LIST_METHODS = ['GET', 'HEAD'];
 
 @ApiTags('sipxcom')
 @ApiHeader({
   name: 'Authorization',
-  description: 'Basic with an API key as password',
+  description: 'Digest or Basic as a user (cli users:create), or Basic with an API key as password',
   required: false,
 })
 @ApiHeader({ name: 'X-Auth-Token', description: 'token from PUT /v2/api_auth', required: false })
 @UseFilters(new DialectExceptionFilter('Basic realm="sipxconfig"'))
 @Controller('sipxconfig/api/registrations')
 export class SipxcomRegistrationsController {
+  private readonly locations: Map<number, string>;
+
   constructor(
-    private readonly auth: AuthService,
+    private readonly auth: DialectUsersAuthService,
     private readonly scopes: AccountScopeService,
     private readonly registrations: SipxcomRegistrationsService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.locations = parseLocations(config.SIPXCOM_LOCATIONS);
+  }
 
   @Get()
   @ApiOperation({ summary: 'Every live registration in scope (Accept: application/xml for XML)' })
-  @ApiQuery({ name: 'start', required: false, description: 'first row, 0-based' })
-  @ApiQuery({ name: 'limit', required: false, description: 'rows at most (default: all)' })
+  @ApiQuery({ name: 'start', required: false, description: 'first row, 0-based (with limit)' })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: 'rows at most (with start; newest expiry first; 0: all)',
+  })
   all(
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -130,7 +146,7 @@ export class SipxcomRegistrationsController {
     @Query() q: Record<string, unknown>,
     @Param('serverId') serverId: string,
   ) {
-    return this.list(req, reply, q, () => selectServer(serverId));
+    return this.list(req, reply, q, () => selectServer(serverId, this.locations));
   }
 
   @Delete('user/:userId')
@@ -180,7 +196,7 @@ export class SipxcomRegistrationsController {
     @Res({ passthrough: true }) reply: FastifyReply,
     @Param('serverId') serverId: string,
   ) {
-    return this.stop(req, reply, () => selectServer(serverId));
+    return this.stop(req, reply, () => selectServer(serverId, this.locations));
   }
 
   // Decorators set one method each: one handler per refused method.
@@ -230,7 +246,7 @@ export class SipxcomRegistrationsController {
     query: Record<string, unknown>,
     selector: () => SipxcomSelector,
   ) {
-    const principal = await this.auth.authenticateBasicOrToken(req);
+    const principal = await this.auth.authenticate(req);
     const page = pageOf(query);
     const rows = await this.registrations.list(
       await this.scopes.scopeOf(principal),
@@ -240,10 +256,17 @@ export class SipxcomRegistrationsController {
     return this.represent(req, reply, rows);
   }
 
-  private async stop(req: FastifyRequest, reply: FastifyReply, selector: () => SipxcomSelector) {
-    const principal = await this.auth.authenticateBasicOrToken(req);
-    const rows = await this.registrations.stop(await this.scopes.scopeOf(principal), selector());
-    return this.represent(req, reply, rows);
+  private async stop(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    selector: () => SipxcomSelector,
+  ): Promise<void> {
+    const principal = await this.auth.authenticate(req);
+    const selected = selector();
+    const rows = await this.registrations.stop(await this.scopes.scopeOf(principal), selected);
+    if (selected.kind !== 'user') void reply.header('warning', ONE_CONTACT_WARNING);
+    // sipXconfig answers Response.ok().build(): 200 and no body (RegistrationApiImpl.drop*).
+    void reply.header('x-registrations-stopped', String(rows.length));
   }
 
   private represent(req: FastifyRequest, reply: FastifyReply, rows: DialectRow[]) {

@@ -13,20 +13,51 @@ export class SipxcomRegistrationsService {
     private readonly flusher: FlushRegistrationsService,
   ) {}
 
+  /** Pages (newest expiry first) only the whole list and a user's list, as sipXconfig does. */
   async list(
     scope: AccountScope,
     selector: SipxcomSelector,
-    page: SipxcomPage,
+    page: SipxcomPage | undefined,
   ): Promise<DialectRow[]> {
-    return this.queries.listLive(scope, await this.filterOf(scope, selector), page);
+    const paged = page && (selector.kind === 'all' || selector.kind === 'user');
+    const rows = await this.queries.listLive(
+      scope,
+      await this.filterOf(scope, selector),
+      paged ? { ...page, order: 'expires_desc' } : {},
+    );
+    if (rows.length === 0) await this.requireKnown(scope, selector);
+    return rows;
   }
 
-  /** Stops the matching registrations; returns every binding ended (whole AORs, see flush). */
+  /**
+   * Stops the matching registrations, as sipXcom drops them: by user its whole AORs, otherwise
+   * only the matching contacts (issue 15). Returns every binding ended.
+   */
   async stop(scope: AccountScope, selector: SipxcomSelector): Promise<DialectRow[]> {
     const matching = await this.queries.listLive(scope, await this.filterOf(scope, selector));
-    if (matching.length === 0) return [];
-    const { ids } = await this.flusher.flush({ ids: matching.map((r) => r.id) });
+    if (matching.length === 0) {
+      await this.requireKnown(scope, selector);
+      return [];
+    }
+    const { ids } = await this.flusher.flush({
+      ids: matching.map((r) => r.id),
+      perContact: selector.kind !== 'user',
+    });
     return this.queries.byIds(ids);
+  }
+
+  /**
+   * sipXconfig answers 404 for a phone (MAC) or server it does not know (RegistrationApiImpl:
+   * getPhoneBySerialNumber / getLocationByIdOrFqdn null); here, known = ever held a binding.
+   */
+  private async requireKnown(scope: AccountScope, s: SipxcomSelector): Promise<void> {
+    if (s.kind === 'mac' && !(await this.queries.seen(scope, { by: 'mac', mac: s.mac })))
+      throw DialectError.notFound('Phone not found');
+    if (
+      s.kind === 'server' &&
+      !(await this.queries.seen(scope, { by: 'server', server: s.server }))
+    )
+      throw DialectError.notFound('Server not found');
   }
 
   private async filterOf(scope: AccountScope, s: SipxcomSelector): Promise<LiveFilter> {

@@ -43,20 +43,49 @@ export function selectCallId(callId: string): SipxcomSelector {
   return { kind: 'callId', callId: nonEmpty('callId', callId) };
 }
 
-export function selectServer(serverId: string): SipxcomSelector {
-  return { kind: 'server', server: nonEmpty('serverId', serverId.trim()) };
+/**
+ * A server by sipXconfig location id (RegistrationApiImpl.getLocationByIdOrFqdn: an integer is
+ * an id, looked up in `locations`, from SIPXCOM_LOCATIONS), else by name or address.
+ */
+export function selectServer(
+  serverId: string,
+  locations: ReadonlyMap<number, string> = new Map(),
+): SipxcomSelector {
+  const id = nonEmpty('serverId', serverId.trim());
+  if (!/^\d{1,9}$/.test(id)) return { kind: 'server', server: id };
+  const host = locations.get(Number(id));
+  if (!host) throw DialectError.notFound('Server not found');
+  return { kind: 'server', server: host };
 }
 
-/** `start` (first row, 0-based, default 0) and `limit` (default: every row). */
-export function pageOf(query: Record<string, unknown>): SipxcomPage {
-  const int = (name: string, min: number): number | undefined => {
+/** SIPXCOM_LOCATIONS ("1=px1.example.net,2=10.0.0.2") as a map. */
+export function parseLocations(text: string): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const pair of text.split(',')) {
+    const [id, host] = pair.split('=').map((s) => s.trim());
+    if (id && host) out.set(Number(id), host);
+  }
+  return out;
+}
+
+/**
+ * sipXconfig pages only when both `start` and `limit` are given (RegistrationApiImpl
+ * getRegistrations / getRegistrationsByUser), newest expiry first (RegistrationContextImpl:
+ * sort expirationTime -1, skip start, limit count); with one of them alone, every row.
+ * `limit=0` is MongoDB's "no limit".
+ */
+export function pageOf(query: Record<string, unknown>): SipxcomPage | undefined {
+  const int = (name: string): number | undefined => {
     const v = query[name];
     if (v === undefined) return undefined;
-    if (typeof v !== 'string' || !/^\d{1,9}$/.test(v) || Number(v) < min)
-      throw DialectError.badRequest(`${name} must be an integer of at least ${min}, given once`);
+    if (typeof v !== 'string' || !/^\d{1,9}$/.test(v))
+      throw DialectError.badRequest(`${name} must be an integer of at least 0, given once`);
     return Number(v);
   };
-  return { offset: int('start', 0) ?? 0, limit: int('limit', 1) };
+  const start = int('start');
+  const limit = int('limit');
+  if (start === undefined || limit === undefined) return undefined;
+  return { offset: start, limit: limit === 0 ? undefined : limit };
 }
 
 function nonEmpty(name: string, v: string): string {
