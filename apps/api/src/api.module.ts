@@ -5,6 +5,7 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { PersistenceModule } from '@app/persistence';
 import { loggerModule, MetricsService } from '@app/observability';
 import { AuthService } from './auth/auth.service';
+import { KazooJwtVerifier } from './auth/kazoo-jwt';
 import { ChangesController, ChangeSchemaController } from './changes/changes.controller';
 import { ExtensionRegistrationsController } from './extensions/extension-registrations.controller';
 import { ExtensionRegistrationsService } from './extensions/extension-registrations.service';
@@ -43,6 +44,7 @@ export class ApiModule {
       providers: [
         MetricsService,
         AuthService,
+        KazooJwtVerifier,
         KazooListService,
         CommandPublisher,
         FlushRegistrationsService,
