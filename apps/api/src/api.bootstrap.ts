@@ -10,6 +10,7 @@ import type { AppConfig } from '@app/config';
 import { startupLogger } from '@app/observability';
 import { ApiModule } from './api.module';
 import { formOrJsonBody } from './http/form-or-json-body';
+import { rewriteKazooRequest } from './kazoo/kazoo-request-rewrite';
 
 export async function createApiApp(config: AppConfig, opts: { port?: number } = {}) {
   const adapter = new FastifyAdapter({
@@ -17,6 +18,8 @@ export async function createApiApp(config: AppConfig, opts: { port?: number } = 
     genReqId: () => randomUUID().replace(/-/g, ''),
     trustProxy: true,
     routerOptions: { ignoreTrailingSlash: true },
+    // Kazoo's /v1 paths and crossbar's ?verb= method tunnel (apps/api/src/kazoo/kazoo-request-rewrite.ts).
+    rewriteUrl: rewriteKazooRequest,
   });
   // Bodies as Kazoo's crossbar reads them: an empty JSON body is {} (many clients send
   // Content-Type: application/json on every request, DELETE included), and JSON sent as a form

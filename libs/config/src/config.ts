@@ -61,10 +61,14 @@ export const configSchema = z.object({
   /** Kazoo JWTs (docs/kazoo-compatibility.md): public keys as `kid=path.pem` or `<kid>.pem`, comma-separated. */
   KAZOO_JWT_PUBLIC_KEYS: z.string().default(''),
   /** …and/or fetched by kid from crossbar: e.g. http://crossbar:8000/v2/auth/keys/{kid}. */
-  KAZOO_JWT_KEYS_URL: url(['http:', 'https:'])
-    .refine((v) => v.includes('{kid}'), 'must contain {kid}')
-    .optional(),
-  KAZOO_JWT_KEYS_AUTH_TOKEN: z.string().optional(),
+  KAZOO_JWT_KEYS_URL: z
+    .string()
+    .default('')
+    .refine(
+      (v) => v === '' || (url(['http:', 'https:']).safeParse(v).success && v.includes('{kid}')),
+      'must be an http(s):// URL containing {kid}',
+    ),
+  KAZOO_JWT_KEYS_AUTH_TOKEN: z.string().default(''),
   KAZOO_JWT_KEY_CACHE_S: int(1, 7 * 24 * 3600).default(3600),
   /** The `iss` a Kazoo token must carry (kz_auth:ensure_issuer sets "kazoo"); empty: any. */
   KAZOO_JWT_ISSUER: z.string().default('kazoo'),

@@ -65,7 +65,8 @@ export const FILTERABLE: Readonly<Record<string, string>> = {
 const CASELESS = new Set(['realm', 'username']);
 
 export interface ListQuery {
-  accountId: string;
+  /** One account's bindings; undefined: every binding of the system (Kazoo's realm "all"). */
+  accountId?: string;
   /** Rows after this (username_key, realm_key, contact_uri). */
   after?: [string, string, string];
   /** At most this many rows (omit for all). */
@@ -111,11 +112,16 @@ export interface LivePageRow {
 export type VersionedLiveRow = LiveRow & { rowVersion: string; accountVersion: string | null };
 
 function listWhere(q: ListQuery): { where: string; params: unknown[]; limit: string } {
-  const params: unknown[] = [q.accountId];
-  const where = ['r.account_id = $1', LIVE];
+  const params: unknown[] = [];
+  const where = [LIVE];
+  if (q.accountId !== undefined) {
+    params.push(q.accountId);
+    where.unshift(`r.account_id = $${params.length}`);
+  }
   if (q.after) {
     params.push(...q.after);
-    where.push(`(r.username_key, r.realm_key, r.contact_uri) > ($2, $3, $4)`);
+    const n = params.length;
+    where.push(`(r.username_key, r.realm_key, r.contact_uri) > ($${n - 2}, $${n - 1}, $${n})`);
   }
   for (const [field, value] of Object.entries(q.filters ?? {})) {
     const expr = FILTERABLE[field];

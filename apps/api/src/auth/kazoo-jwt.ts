@@ -72,7 +72,7 @@ export class KazooJwtVerifier {
   }
 
   get enabled(): boolean {
-    return this.files.size > 0 || this.config.KAZOO_JWT_KEYS_URL !== undefined;
+    return this.files.size > 0 || this.config.KAZOO_JWT_KEYS_URL !== '';
   }
 
   /** The token's claims, or 401 invalid_credentials in Kazoo's envelope. */

@@ -6,7 +6,7 @@ import type { LiveRow } from '@app/persistence';
 
 export { KAZOO_ITEM_KEYS } from '@app/registrations';
 
-export function rowToKazooItem(r: LiveRow): KazooItem {
+export function rowToKazooItem(r: LiveRow, opts: { portsAsStrings?: boolean } = {}): KazooItem {
   // A LiveRow has the Binding's keys; toKazooItem skips NULLs as it skips undefined.
-  return toKazooItem(r as unknown as Binding, { name: r.accountName, realm: r.accountRealm });
+  return toKazooItem(r as unknown as Binding, { name: r.accountName, realm: r.accountRealm }, opts);
 }
