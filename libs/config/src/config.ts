@@ -72,6 +72,8 @@ export const configSchema = z.object({
   KAZOO_JWT_KEY_CACHE_S: int(1, 7 * 24 * 3600).default(3600),
   /** The `iss` a Kazoo token must carry (kz_auth:ensure_issuer sets "kazoo"); empty: any. */
   KAZOO_JWT_ISSUER: z.string().default('kazoo'),
+  /** Answer Kazoo's reg_query on the bus as ecallmgr does (queue <QUEUE_PREFIX>.reg-query). */
+  KAZOO_REG_QUERY: bool.default(false),
   /** Kazoo 4.1+ lists contact_port / proxy_port as integers; `string` restores the old strings. */
   KAZOO_PORT_TYPE: z.enum(['integer', 'string']).default('integer'),
   /** FreeSWITCH command routing key per switch: "fs1=key1,fs2=key2"; others use the default. */
