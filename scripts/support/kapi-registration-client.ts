@@ -30,7 +30,7 @@ export class KapiRegistrationClient {
   ) {}
 
   static async open(url: string): Promise<KapiRegistrationClient> {
-    const conn = await amqp.connect(url);
+    const conn = await amqp.connect(url, { noDelay: true });
     // Exchanges as they exist (declared by Kamailio / Kazoo); created only where missing.
     const ensure = async (name: string, type: 'topic' | 'direct') => {
       const probe = await conn.createChannel();

@@ -201,3 +201,24 @@ describe('POST ?verb=delete tunnels a DELETE (api_util:get_http_verb/2)', () => 
     expect(res.headers.get('allow')).toBe('DELETE');
   });
 });
+
+describe("switches for clients that need Kazoo's exact values", () => {
+  let exact: ApiHarness | undefined;
+  afterAll(async () => {
+    await exact?.close();
+  });
+
+  it('KAZOO_EXPIRES_DEVIATION_S=180 adds ecallmgr’s expires_deviation_time; KAZOO_PORT_TYPE=string gives string ports', async () => {
+    // ecallmgr_util:maybe_add_expires_deviation/1 adds expires_deviation_time (default 180,
+    // ecallmgr.hrl ?EXPIRES_DEVIATION_TIME) to every non-zero Expires it stores.
+    exact = await startApi({ KAZOO_EXPIRES_DEVIATION_S: '180', KAZOO_PORT_TYPE: 'string' });
+    const path = `/v2/accounts/${A.id}/registrations?filter_username=a1`;
+    const plain = await http(api.url, 'GET', path, { token: tokenA });
+    const kazoo = await http(exact.url, 'GET', path, { token: tokenA });
+    const [p] = expectEnvelope(plain, { status: 200 }).data;
+    const [k] = expectEnvelope(kazoo, { status: 200 }).data;
+    expect(k.expires).toBe(p.expires + 180);
+    expect(k.contact_port).toBe(String(p.contact_port));
+    if ('proxy_port' in p) expect(k.proxy_port).toBe(String(p.proxy_port));
+  });
+});

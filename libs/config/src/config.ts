@@ -74,6 +74,8 @@ export const configSchema = z.object({
   KAZOO_JWT_ISSUER: z.string().default('kazoo'),
   /** Answer Kazoo's reg_query on the bus as ecallmgr does (queue <QUEUE_PREFIX>.reg-query). */
   KAZOO_REG_QUERY: bool.default(false),
+  /** Added to `expires` in Kazoo lists and reg_query answers (ecallmgr's expires_deviation_time: 180). */
+  KAZOO_EXPIRES_DEVIATION_S: int(0, 3600).default(0),
   /** Kazoo 4.1+ lists contact_port / proxy_port as integers; `string` restores the old strings. */
   KAZOO_PORT_TYPE: z.enum(['integer', 'string']).default('integer'),
   /** FreeSWITCH command routing key per switch: "fs1=key1,fs2=key2"; others use the default. */

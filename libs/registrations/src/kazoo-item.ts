@@ -46,6 +46,16 @@ export type KazooItem = Partial<
 
 const gregorian = (us: number) => Math.floor(us / 1e6) + GREGORIAN_OFFSET_S;
 
+export interface KazooItemOptions {
+  /** contact_port / proxy_port as strings (Kazoo before 4.1). */
+  portsAsStrings?: boolean;
+  /**
+   * Added to a non-zero `expires`, as ecallmgr_util:maybe_add_expires_deviation/1 adds
+   * ecallmgr's expires_deviation_time (180 s by default) to what Kamailio granted.
+   */
+  expiresDeviationS?: number;
+}
+
 /**
  * Ports as Kazoo 4.1+ lists them: contact_port an integer (cb_registrations:
  * normalize_registration/1, maybe_default_port/3), proxy_port an integer (ecallmgr_registrar
@@ -55,7 +65,7 @@ const gregorian = (us: number) => Math.floor(us / 1e6) + GREGORIAN_OFFSET_S;
 export function toKazooItem(
   b: Binding,
   account?: { name?: string | null; realm?: string | null },
-  opts: { portsAsStrings?: boolean } = {},
+  opts: KazooItemOptions = {},
 ): KazooItem {
   const port = opts.portsAsStrings ? String : Number;
   // Only known values are set, in KAZOO_ITEM_KEYS order (this runs for every item of every
@@ -71,7 +81,7 @@ export function toKazooItem(
   if (b.contactIp != null) item.contact_ip = b.contactIp;
   if (b.contactPort != null) item.contact_port = port(b.contactPort);
   item.event_timestamp = gregorian(b.eventUs);
-  item.expires = b.expires;
+  item.expires = b.expires > 0 ? b.expires + (opts.expiresDeviationS ?? 0) : b.expires;
   if (b.fromHost != null) item.from_host = b.fromHost;
   if (b.fromUser != null) item.from_user = b.fromUser;
   item.initial_registration = gregorian(b.firstRegisteredUs);

@@ -44,11 +44,15 @@ export function accountDb(accountId: string): string {
 }
 
 /** One binding as ecallmgr_registrar:to_props/1 lists it (undefined values left out). */
-export function regQueryFieldsOf(row: LiveRow): Record<string, unknown> {
-  const i = toKazooItem(row as unknown as Binding, {
-    name: row.accountName,
-    realm: row.accountRealm,
-  });
+export function regQueryFieldsOf(
+  row: LiveRow,
+  opts: { expiresDeviationS?: number } = {},
+): Record<string, unknown> {
+  const i = toKazooItem(
+    row as unknown as Binding,
+    { name: row.accountName, realm: row.accountRealm },
+    { expiresDeviationS: opts.expiresDeviationS },
+  );
   const props: Record<string, unknown> = {
     Username: i.username,
     Realm: i.realm,

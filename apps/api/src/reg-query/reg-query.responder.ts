@@ -79,7 +79,10 @@ export class RegQueryResponder implements OnApplicationBootstrap, OnApplicationS
       kazooExchangeDurable: this.config.KAZOO_EXCHANGE_DURABLE,
       queuePrefix: this.config.QUEUE_PREFIX,
     });
+    // noDelay: an answer is one small frame; with Nagle it waits for the asker's delayed ACK
+    // (~40 ms per query, measured by bench/kazoo/bench-reg-query.ts).
     const conn = await amqp.connect(this.config.AMQP_URL, {
+      noDelay: true,
       clientProperties: { connection_name: 'registrations-api reg_query' },
     });
     this.conn = conn;
@@ -179,7 +182,12 @@ export class RegQueryResponder implements OnApplicationBootstrap, OnApplicationS
     return {
       ...base,
       'Event-Name': 'reg_query_resp',
-      Fields: rows.map((r) => filterFields(regQueryFieldsOf(r), q.Fields)),
+      Fields: rows.map((r) =>
+        filterFields(
+          regQueryFieldsOf(r, { expiresDeviationS: this.config.KAZOO_EXPIRES_DEVIATION_S }),
+          q.Fields,
+        ),
+      ),
     };
   }
 }
