@@ -92,9 +92,13 @@ async function freePort(): Promise<number> {
         .replace('listen 8443;', `listen 127.0.0.1:${proxyPort};`)
         .replaceAll('/tmp/nginx-monster-ui', join(dir, 'nginx'));
       writeFileSync(join(dir, 'nginx.conf'), conf);
-      nginx = spawn(NGINX!, ['-e', 'stderr', '-c', join(dir, 'nginx.conf'), '-p', dir, '-g', 'daemon off;'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      nginx = spawn(
+        NGINX!,
+        ['-e', 'stderr', '-c', join(dir, 'nginx.conf'), '-p', dir, '-g', 'daemon off;'],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
       let stderr = '';
       nginx.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
       await eventually(
