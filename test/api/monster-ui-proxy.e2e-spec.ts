@@ -77,35 +77,44 @@ async function freePort(): Promise<number> {
       });
       await new Promise<void>((r) => crossbar.listen(0, '127.0.0.1', r));
       const crossbarPort = (crossbar.address() as AddressInfo).port;
-      const proxyPort = await freePort();
-      proxy = `http://127.0.0.1:${proxyPort}`;
-      // The key is fetched through the proxy, as a deployment would reach crossbar.
-      api = await startApi({ KAZOO_JWT_KEYS_URL: `${proxy}/v2/auth/keys/{kid}` });
+      api = await startApi({
+        KAZOO_JWT_KEYS_URL: `http://127.0.0.1:${crossbarPort}/v2/auth/keys/{kid}`,
+      });
       await api.accounts.createOrAdopt(ACCOUNT);
       const apiPort = new URL(api.url).port;
-      const conf = readFileSync(
+      const template = readFileSync(
         resolve(__dirname, '../../docs/examples/nginx-monster-ui.conf'),
         'utf8',
-      )
-        .replace('server 127.0.0.1:8000;', `server 127.0.0.1:${crossbarPort};`)
-        .replace('server 127.0.0.1:18000;', `server 127.0.0.1:${apiPort};`)
-        .replace('listen 8443;', `listen 127.0.0.1:${proxyPort};`)
-        .replaceAll('/tmp/nginx-monster-ui', join(dir, 'nginx'));
-      writeFileSync(join(dir, 'nginx.conf'), conf);
-      nginx = spawn(
-        NGINX!,
-        ['-e', 'stderr', '-c', join(dir, 'nginx.conf'), '-p', dir, '-g', 'daemon off;'],
-        {
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
       );
-      let stderr = '';
-      nginx.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-      await eventually(
-        () => fetch(`${proxy}/nothing-here`).then((r) => r.status),
-        (s) => s === 404,
-        { what: `nginx on ${proxy} (stderr: ${stderr})` },
-      );
+      // The free port found may be taken again before nginx binds it: then another one.
+      for (let attempt = 1; ; attempt++) {
+        const proxyPort = await freePort();
+        proxy = `http://127.0.0.1:${proxyPort}`;
+        const conf = template
+          .replace('server 127.0.0.1:8000;', `server 127.0.0.1:${crossbarPort};`)
+          .replace('server 127.0.0.1:18000;', `server 127.0.0.1:${apiPort};`)
+          .replace('listen 8443;', `listen 127.0.0.1:${proxyPort};`)
+          .replaceAll('/tmp/nginx-monster-ui', join(dir, 'nginx'));
+        writeFileSync(join(dir, 'nginx.conf'), conf);
+        const child = spawn(
+          NGINX!,
+          ['-e', 'stderr', '-c', join(dir, 'nginx.conf'), '-p', dir, '-g', 'daemon off;'],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        nginx = child;
+        let stderr = '';
+        child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+        const up = await eventually(
+          async () => {
+            if (child.exitCode !== null) return 'exited';
+            return fetch(`${proxy}/nothing-here`).then((r) => r.status);
+          },
+          (s) => s === 404 || s === 'exited',
+          { what: `nginx on ${proxy}` },
+        );
+        if (up === 404) break;
+        if (attempt >= 3) throw new Error(`nginx did not start: ${stderr}`);
+      }
     });
 
     afterAll(async () => {
