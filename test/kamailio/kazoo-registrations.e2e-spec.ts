@@ -234,7 +234,7 @@ describe('Kazoo API over a real Kamailio and real phones', () => {
     });
     const listed = await eventually(
       async () => (await s.list(p.realm)).filter((item) => item.username === p.username),
-      (items) => items.some((item) => item.contact_port === String(movedPort)),
+      (items) => items.some((item) => item.contact_port === movedPort),
       { timeoutMs: 10_000, intervalMs: 100, what: `${p.username} at its new port` },
     );
     expect(listed.map(comparable)).toEqual([want]);

@@ -1,5 +1,6 @@
 // Builds the Fastify HTTP app (used by main.ts, the tests and the benchmark): request ids
 // (X-Request-ID echoed or generated), OpenAPI at /openapi.json and Swagger UI at /docs.
+import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -11,6 +12,7 @@ import { startupLogger } from '@app/observability';
 import { ApiModule } from './api.module';
 import { rewriteSipxcomSuffix } from './sipxcom/sipxcom-suffix';
 import { formOrJsonBody } from './http/form-or-json-body';
+import { rewriteKazooRequest } from './kazoo/kazoo-request-rewrite';
 
 export async function createApiApp(config: AppConfig, opts: { port?: number } = {}) {
   const adapter = new FastifyAdapter({
@@ -18,7 +20,12 @@ export async function createApiApp(config: AppConfig, opts: { port?: number } = 
     genReqId: () => randomUUID().replace(/-/g, ''),
     trustProxy: true,
     routerOptions: { ignoreTrailingSlash: true },
-    rewriteUrl: rewriteSipxcomSuffix,
+    // sipXconfig's .json/.xml suffixes (apps/api/src/sipxcom/sipxcom-suffix.ts); Kazoo's /v1 paths
+    // and crossbar's ?verb= method tunnel (apps/api/src/kazoo/kazoo-request-rewrite.ts).
+    rewriteUrl: (req: IncomingMessage) =>
+      (req.url ?? '/').startsWith('/sipxconfig/')
+        ? rewriteSipxcomSuffix(req)
+        : rewriteKazooRequest(req),
   });
   // Bodies as Kazoo's crossbar reads them: an empty JSON body is {} (many clients send
   // Content-Type: application/json on every request, DELETE included), and JSON sent as a form

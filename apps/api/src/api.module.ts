@@ -6,6 +6,8 @@ import { PersistenceModule } from '@app/persistence';
 import { loggerModule, MetricsService } from '@app/observability';
 import { AuthService } from './auth/auth.service';
 import { DialectUsersAuthService } from './auth/dialect-users.service';
+import { KazooJwtVerifier } from './auth/kazoo-jwt';
+import { RegQueryResponder } from './reg-query/reg-query.responder';
 import { ChangesController, ChangeSchemaController } from './changes/changes.controller';
 import { ExtensionRegistrationsController } from './extensions/extension-registrations.controller';
 import { ExtensionRegistrationsService } from './extensions/extension-registrations.service';
@@ -45,6 +47,8 @@ export class ApiModule {
         MetricsService,
         AuthService,
         DialectUsersAuthService,
+        KazooJwtVerifier,
+        RegQueryResponder,
         KazooListService,
         CommandPublisher,
         FlushRegistrationsService,

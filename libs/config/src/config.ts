@@ -58,6 +58,26 @@ export const configSchema = z.object({
   CORS_ORIGINS: z.string().min(1).default('*'),
   /** Lifetime of tokens from PUT /v2/api_auth. */
   AUTH_TOKEN_TTL_S: int(60, 30 * 24 * 3600).default(3600),
+  /** Kazoo JWTs (docs/kazoo-compatibility.md): public keys as `kid=path.pem` or `<kid>.pem`, comma-separated. */
+  KAZOO_JWT_PUBLIC_KEYS: z.string().default(''),
+  /** …and/or fetched by kid from crossbar: e.g. http://crossbar:8000/v2/auth/keys/{kid}. */
+  KAZOO_JWT_KEYS_URL: z
+    .string()
+    .default('')
+    .refine(
+      (v) => v === '' || (url(['http:', 'https:']).safeParse(v).success && v.includes('{kid}')),
+      'must be an http(s):// URL containing {kid}',
+    ),
+  KAZOO_JWT_KEYS_AUTH_TOKEN: z.string().default(''),
+  KAZOO_JWT_KEY_CACHE_S: int(1, 7 * 24 * 3600).default(3600),
+  /** The `iss` a Kazoo token must carry (kz_auth:ensure_issuer sets "kazoo"); empty: any. */
+  KAZOO_JWT_ISSUER: z.string().default('kazoo'),
+  /** Answer Kazoo's reg_query on the bus as ecallmgr does (queue <QUEUE_PREFIX>.reg-query). */
+  KAZOO_REG_QUERY: bool.default(false),
+  /** Added to `expires` in Kazoo lists and reg_query answers (ecallmgr's expires_deviation_time: 180). */
+  KAZOO_EXPIRES_DEVIATION_S: int(0, 3600).default(0),
+  /** Kazoo 4.1+ lists contact_port / proxy_port as integers; `string` restores the old strings. */
+  KAZOO_PORT_TYPE: z.enum(['integer', 'string']).default('integer'),
   /** FreeSWITCH command routing key per switch: "fs1=key1,fs2=key2"; others use the default. */
   FS_COMMAND_ROUTING_KEY: z.string().min(1).default('commandBindingKey'),
   FS_COMMAND_ROUTING_KEYS: z.string().default(''),

@@ -76,7 +76,19 @@ export function topology(opts: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS) {
     bindingKeys: [''],
     arguments: {},
   };
+  /**
+   * reg_query (kapi_registration:get_query_routing/2: registration.query.<realm>.<user|*>),
+   * answered from Postgres. Shared by the API instances (one answers each query), not durable,
+   * and a query older than its asker's patience is dropped.
+   */
+  const regQueryQueue: QueueSpec = {
+    name: `${opts.queuePrefix}.reg-query`,
+    exchange: registrar,
+    bindingKeys: ['registration.query.*.*'],
+    arguments: { 'x-message-ttl': 10_000 },
+  };
   return {
+    regQueryQueue,
     registrar,
     tapEvents,
     tapCommands,
@@ -97,6 +109,8 @@ export const keys = {
   regSuccess: (realm: string, username: string) =>
     `registration.success.${encodeSegment(realm)}.${encodeSegment(username)}`,
   regFlush: (realm: string) => `registration.flush.${encodeSegment(realm)}`,
+  regQuery: (realm: string, username?: string) =>
+    `registration.query.${encodeSegment(realm)}.${username === undefined ? '*' : encodeSegment(username)}`,
   change: (change: string, accountId: string | null, realm: string, username: string) =>
     `${change}.${accountId ?? 'unassigned'}.${encodeSegment(realm)}.${encodeSegment(username)}`,
   freeswitchEvent: (hostname: string, subclass: string, uniqueId = '') =>

@@ -65,7 +65,8 @@ export const FILTERABLE: Readonly<Record<string, string>> = {
 const CASELESS = new Set(['realm', 'username']);
 
 export interface ListQuery {
-  accountId: string;
+  /** One account's bindings; undefined: every binding of the system (Kazoo's realm "all"). */
+  accountId?: string;
   /** Rows after this (username_key, realm_key, contact_uri). */
   after?: [string, string, string];
   /** At most this many rows (omit for all). */
@@ -111,11 +112,16 @@ export interface LivePageRow {
 export type VersionedLiveRow = LiveRow & { rowVersion: string; accountVersion: string | null };
 
 function listWhere(q: ListQuery): { where: string; params: unknown[]; limit: string } {
-  const params: unknown[] = [q.accountId];
-  const where = ['r.account_id = $1', LIVE];
+  const params: unknown[] = [];
+  const where = [LIVE];
+  if (q.accountId !== undefined) {
+    params.push(q.accountId);
+    where.unshift(`r.account_id = $${params.length}`);
+  }
   if (q.after) {
     params.push(...q.after);
-    where.push(`(r.username_key, r.realm_key, r.contact_uri) > ($2, $3, $4)`);
+    const n = params.length;
+    where.push(`(r.username_key, r.realm_key, r.contact_uri) > ($${n - 2}, $${n - 1}, $${n})`);
   }
   for (const [field, value] of Object.entries(q.filters ?? {})) {
     const expr = FILTERABLE[field];
@@ -221,4 +227,52 @@ export class RegistrationQueries {
     );
     return rows.length > 0;
   }
+  /**
+   * kapi_registration's reg_query, as ecallmgr_registrar:build_query_spec/2 selects: one AOR's
+   * live bindings (Realm + Username: the unique index's prefix), a realm's (the bindings' realm
+   * or their account's realm), or, for realm "all", every live binding. Keys as the domain
+   * builds them (realm and username lower-cased in JS, as the ingest does).
+   */
+  async regQuery(q: RegQuerySelector): Promise<LiveRow[]> {
+    const { where, params } = regQueryWhere(q);
+    return this.prepared<LiveRow>(
+      `SELECT ${LIVE_ROW_SELECT}
+         FROM registrations r LEFT JOIN accounts a ON a.id = r.account_id
+        WHERE ${where}
+        ORDER BY r.username_key, r.realm_key, r.contact_uri`,
+      params,
+    );
+  }
+
+  /** reg_query with Count-Only: how many bindings regQuery would return. */
+  async regQueryCount(q: RegQuerySelector): Promise<number> {
+    const { where, params } = regQueryWhere(q);
+    const [row] = await this.prepared<{ n: number }>(
+      `SELECT count(*)::int AS n
+         FROM registrations r LEFT JOIN accounts a ON a.id = r.account_id
+        WHERE ${where}`,
+      params,
+    );
+    return row.n;
+  }
+}
+
+/** What a reg_query selects: realm undefined means Kazoo's realm "all". */
+export interface RegQuerySelector {
+  realmKey?: string;
+  usernameKey?: string;
+}
+
+function regQueryWhere(q: RegQuerySelector): { where: string; params: unknown[] } {
+  if (q.realmKey === undefined) return { where: LIVE, params: [] };
+  if (q.usernameKey !== undefined)
+    return {
+      where: `r.realm_key = $1 AND r.username_key = $2 AND ${LIVE}`,
+      params: [q.realmKey, q.usernameKey],
+    };
+  return {
+    where: `(r.realm_key = $1 OR r.account_id IN (SELECT id FROM accounts WHERE realm_key = $1))
+            AND ${LIVE}`,
+    params: [q.realmKey],
+  };
 }

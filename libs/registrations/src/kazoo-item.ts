@@ -46,10 +46,28 @@ export type KazooItem = Partial<
 
 const gregorian = (us: number) => Math.floor(us / 1e6) + GREGORIAN_OFFSET_S;
 
+export interface KazooItemOptions {
+  /** contact_port / proxy_port as strings (Kazoo before 4.1). */
+  portsAsStrings?: boolean;
+  /**
+   * Added to a non-zero `expires`, as ecallmgr_util:maybe_add_expires_deviation/1 adds
+   * ecallmgr's expires_deviation_time (180 s by default) to what Kamailio granted.
+   */
+  expiresDeviationS?: number;
+}
+
+/**
+ * Ports as Kazoo 4.1+ lists them: contact_port an integer (cb_registrations:
+ * normalize_registration/1, maybe_default_port/3), proxy_port an integer (ecallmgr_registrar
+ * reads it with kz_json:get_integer_value), network_port and source_port as received (strings).
+ * `portsAsStrings` gives the older strings for clients that compare them as text.
+ */
 export function toKazooItem(
   b: Binding,
   account?: { name?: string | null; realm?: string | null },
+  opts: KazooItemOptions = {},
 ): KazooItem {
+  const port = opts.portsAsStrings ? String : Number;
   // Only known values are set, in KAZOO_ITEM_KEYS order (this runs for every item of every
   // list: plain assignments, no helper closure, no `delete`). `!= null` skips both undefined
   // and the NULLs of a row read straight from the database (LiveRow).
@@ -61,9 +79,9 @@ export function toKazooItem(
   if (b.callId != null) item.call_id = b.callId;
   item.contact = kazooContact(b.originalContact);
   if (b.contactIp != null) item.contact_ip = b.contactIp;
-  if (b.contactPort != null) item.contact_port = String(b.contactPort); // Kazoo: ports as strings
+  if (b.contactPort != null) item.contact_port = port(b.contactPort);
   item.event_timestamp = gregorian(b.eventUs);
-  item.expires = b.expires;
+  item.expires = b.expires > 0 ? b.expires + (opts.expiresDeviationS ?? 0) : b.expires;
   if (b.fromHost != null) item.from_host = b.fromHost;
   if (b.fromUser != null) item.from_user = b.fromUser;
   item.initial_registration = gregorian(b.firstRegisteredUs);
@@ -74,7 +92,7 @@ export function toKazooItem(
   if (b.ownerId != null) item.owner_id = b.ownerId;
   if (b.proxyIp != null) item.proxy_ip = b.proxyIp;
   if (b.proxyPath != null) item.proxy_path = b.proxyPath;
-  if (b.proxyPort != null) item.proxy_port = String(b.proxyPort);
+  if (b.proxyPort != null) item.proxy_port = port(b.proxyPort);
   if (b.proxyProtocol != null) item.proxy_protocol = b.proxyProtocol;
   item.realm = b.realm;
   if (b.registrarNode != null) item.registrar_node = b.registrarNode;

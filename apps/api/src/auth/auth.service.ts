@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Account, AccountStore, CredentialStore } from '@app/persistence';
 import { KazooError } from '../kazoo/kazoo-envelope';
+import { KazooJwtVerifier, looksLikeJwt } from './kazoo-jwt';
 
 export interface Principal {
   accountId: string;
@@ -58,6 +59,7 @@ export class AuthService {
     private readonly credentials: CredentialStore,
     private readonly accountStore: AccountStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly kazooJwt: KazooJwtVerifier,
   ) {}
 
   async login(apiKey: string) {
@@ -97,6 +99,12 @@ export class AuthService {
   }
 
   private async principalOfToken(token: string): Promise<Principal> {
+    // Kazoo's own JWTs (ours are opaque): same account-tree rules once the account is known.
+    if (this.kazooJwt.enabled && looksLikeJwt(token)) {
+      const { accountId } = await this.kazooJwt.verify(token);
+      const own = await this.account(accountId);
+      return { accountId, isSuperadmin: own?.account.isSuperadmin ?? false, token };
+    }
     let grant = this.tokens.get(token);
     if (grant === undefined) {
       const found = await this.credentials.resolveToken(token);

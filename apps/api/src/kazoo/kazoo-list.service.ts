@@ -10,6 +10,7 @@ import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ListQuery, LivePageRow, RegistrationQueries, VersionedLiveRow } from '@app/persistence';
 import { rowToKazooItem } from './kazoo-registration.presenter';
+import type { KazooItemOptions } from '@app/registrations';
 
 const ATTEMPTS = 3;
 
@@ -42,11 +43,16 @@ const versionKey = (r: {
 @Injectable()
 export class KazooListService {
   private readonly items: LRUCache<string, string> | undefined;
+  private readonly itemOptions: KazooItemOptions;
 
   constructor(
     private readonly queries: RegistrationQueries,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
+    this.itemOptions = {
+      portsAsStrings: config.KAZOO_PORT_TYPE === 'string',
+      expiresDeviationS: config.KAZOO_EXPIRES_DEVIATION_S,
+    };
     const bytes = config.API_ITEM_CACHE_MB * 1024 * 1024;
     // String length stands for size (items are mostly ASCII; the key is small).
     this.items =
@@ -94,7 +100,7 @@ export class KazooListService {
           changed = true;
           continue;
         }
-        items[i] = JSON.stringify(rowToKazooItem(f));
+        items[i] = JSON.stringify(rowToKazooItem(f, this.itemOptions));
         this.items?.set(versionKey(f), items[i]);
       }
       if (!changed) return { rows, items };
@@ -116,7 +122,7 @@ export class KazooListService {
       if (items[i] !== undefined) return;
       const f = fresh.get(r.id);
       if (f && f.endReason === null && f.expiresUs > nowUs)
-        items[i] = JSON.stringify(rowToKazooItem(f));
+        items[i] = JSON.stringify(rowToKazooItem(f, this.itemOptions));
     });
     return { rows, items };
   }

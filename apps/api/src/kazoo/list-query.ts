@@ -31,7 +31,7 @@ function decodeStartKey(s: string): [string, string, string] {
 }
 
 export function parseListQuery(
-  accountId: string,
+  accountId: string | undefined,
   query: Record<string, unknown>,
 ): ListQuery & { pageSize?: number } {
   const out: ListQuery & { pageSize?: number } = { accountId, filters: {} };

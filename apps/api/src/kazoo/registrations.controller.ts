@@ -51,9 +51,35 @@ export class KazooRegistrationsController {
   ) {
     const principal = await this.auth.authenticate(req);
     await this.auth.authorize(principal, accountId);
+    return this.renderList(req, reply, principal.token, accountId, query);
+  }
+
+  // cb_registrations:get_realm/1 (Kazoo 4.3): no account in the path → realm "all", every
+  // binding of the system; crossbar leaves it to super-admins (cb_simple_authz).
+  @Get('registrations')
+  @ApiOperation({
+    summary: 'List every live registration of the system (super-admin; paging, filters, CSV)',
+  })
+  async listAll(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Query() query: Record<string, unknown>,
+  ) {
+    const principal = await this.auth.authenticate(req);
+    this.auth.requireSuperadmin(principal);
+    return this.renderList(req, reply, principal.token, undefined, query);
+  }
+
+  private async renderList(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    authToken: string,
+    accountId: string | undefined,
+    query: Record<string, unknown>,
+  ) {
     const q = parseListQuery(accountId, query);
     const { rows: page, items: data, last } = await this.pages.page(q, q.pageSize);
-    if (wantsCsv(req)) {
+    if (wantsCsv(req, query)) {
       void reply.header('content-type', 'text/csv; charset=utf-8');
       if (last) void reply.header('x-next-start-key', encodeStartKey(last));
       return stringify(
@@ -70,7 +96,7 @@ export class KazooRegistrationsController {
     // The items are JSON text already (KazooListService): spliced into the envelope.
     void reply.header('content-type', 'application/json; charset=utf-8');
     return envelopeJson(
-      { authToken: principal.token, requestId: String(req.id) },
+      { authToken, requestId: String(req.id) },
       `[${data.join(',')}]`,
       extra,
       fingerprint,
@@ -137,8 +163,10 @@ export class KazooRegistrationsController {
     try {
       await run();
     } catch (e) {
+      // crossbar_util:response_bad_identifier/2 (cb_registrations:validate_sip_username/2):
+      // message "bad identifier", data [Username].
       if (e instanceof FlushError && e.code === 'unknown_username')
-        throw KazooError.badIdentifier(cause);
+        throw new KazooError(404, 'bad identifier', [cause]);
       if (e instanceof FlushError) throw KazooError.unavailable(e.message);
       throw e;
     }
@@ -154,6 +182,8 @@ const BOOLEAN_PARAM: Readonly<Record<string, boolean>> = {
 
 const LIST_OFFERS = [{ contentType: 'application/json' }, { contentType: 'text/csv' }];
 
-function wantsCsv(req: FastifyRequest): boolean {
+/** Accept: text/csv, or crossbar's tunnelled `?accept=csv` (api_resource:to_json/3 → to_csv). */
+function wantsCsv(req: FastifyRequest, query: Record<string, unknown>): boolean {
+  if (query.accept === 'csv' || query.accept === 'text/csv') return true;
   return negotiate(req.headers.accept, LIST_OFFERS).contentType === 'text/csv';
 }
