@@ -17,7 +17,7 @@ export interface RunResources {
   vhost: string;
 }
 
-const HOST = createHash('md5').update(hostname()).digest('hex').slice(0, 4);
+export const HOST = createHash('md5').update(hostname()).digest('hex').slice(0, 4);
 const NAME = /^registrations[_-]test[_-]([0-9a-f]{4})[_-](\d+)[_-]([0-9a-z]+)[_-]([0-9a-f]{4})$/;
 const FOREIGN_HOST_MAX_AGE_S = 24 * 3600;
 
