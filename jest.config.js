@@ -1,6 +1,7 @@
 // Two projects: unit specs beside the code (pure logic, no services) and end-to-end specs in
-// test/ against the real Postgres and RabbitMQ. `npm test` runs both, one file at a time,
-// because the e2e files share one database and one vhost.
+// test/ against the real Postgres and RabbitMQ. `npm test` (scripts/test/run-tests.ts) runs
+// both, one file at a time, because the e2e files share one database and one vhost (the run's
+// own: concurrent runs never share them).
 // Transpile only (type-checking is `npm run typecheck`): fast, and keeps decorator metadata.
 const tsJest = ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json' }];
 // content-disposition@3 (under @fastify/static, which serves Swagger UI) is ESM-only: Node
@@ -33,7 +34,8 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest, 'node_modules/content-disposition/.+\\.js$': esmOnly },
       transformIgnorePatterns,
       moduleNameMapper,
-      testEnvironment: 'node',
+      // Node's, plus closing whatever a file left open (test/support/e2e-environment.ts).
+      testEnvironment: '<rootDir>/test/support/e2e-environment.ts',
       globalSetup: '<rootDir>/test/support/global-setup.ts',
     },
   ],

@@ -304,7 +304,7 @@ export function makePhones({
 
 const TOPOLOGY = topology();
 
-/** Kamailio's reg_success, with the keys of the captured fixtures (shared/fixtures/kamailio). */
+/** Kamailio's reg_success, with the keys of the captured fixtures (test/fixtures/kamailio). */
 export function kazooRegSuccess(
   p: Phone,
   kind: Exclude<TrafficKind, 'expire'>,

@@ -3,13 +3,13 @@
 import * as amqp from 'amqplib';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AccountStore, CredentialStore } from '@app/persistence';
-import { createApiApp } from '../../apps/api/src/api.bootstrap';
-import { createIngestApp } from '../../apps/ingest/src/ingest.bootstrap';
+import { connectTestBroker } from '../support/amqp';
+import { startApiApp, startIngestApp } from '../support/apps';
 import { eventually } from '../support/poll';
 import { startIngest, Harness } from '../support/ingest-harness';
 import { accountIdOf, kazoo, kazooFlush, nowS } from '../support/messages';
 import { SseClient } from '../support/sse-client';
-import { TEST_AMQP_URL, testConfig } from '../support/test-env';
+import { testConfig } from '../support/test-env';
 
 interface ChangeMsg {
   seq: number;
@@ -38,7 +38,7 @@ let h: Harness;
 let conn: amqp.ChannelModel;
 beforeAll(async () => {
   h = await startIngest();
-  conn = await amqp.connect(TEST_AMQP_URL);
+  conn = await connectTestBroker();
 });
 afterAll(async () => {
   await conn.close();
@@ -121,7 +121,7 @@ it('a subscriber sees every change of a scenario, in order per binding, with the
 
 it('the relay down between commit and publish loses nothing: a restarted ingest publishes it all, in order', async () => {
   await h.ingest.app.close();
-  const paused = await createIngestApp(testConfig({ CHANGE_RELAY_ENABLED: 'false' }), { port: 0 });
+  const paused = await startIngestApp(testConfig({ CHANGE_RELAY_ENABLED: 'false' }));
   const realm = 'relay.example.net';
   const got = await subscribe(conn, `*.${accountIdOf(realm)}.#`);
   const ts = nowS();
@@ -142,7 +142,7 @@ it('the relay down between commit and publish loses nothing: a restarted ingest 
   expect(pending).toBe(30);
   expect(got).toHaveLength(0);
   await paused.app.close(); // the "crash": committed, never published
-  h.ingest = await createIngestApp(testConfig(), { port: 0 });
+  h.ingest = await startIngestApp(testConfig());
   await eventually(
     async () => got.length,
     (n) => n === 30,
@@ -160,7 +160,7 @@ describe('Server-Sent Events', () => {
   const tokens: Record<string, string> = {};
 
   beforeAll(async () => {
-    api = await createApiApp(testConfig(), { port: 0 });
+    api = await startApiApp(testConfig());
     const accounts = api.app.get(AccountStore);
     const credentials = api.app.get(CredentialStore);
     for (const realm of [realmA, realmB]) {

@@ -3,17 +3,17 @@
 // never truncates. Flush commands are observed on an exclusive queue bound to `registrar`
 // (registration.flush.*) and `TAP.Commands` (#).
 import 'reflect-metadata';
-import * as amqp from 'amqplib';
+import type * as amqp from 'amqplib';
 import type { Pool } from 'pg';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AccountStore, CredentialStore } from '@app/persistence';
-import { createApiApp } from '../../apps/api/src/api.bootstrap';
-import { createIngestApp, IngestApp } from '../../apps/ingest/src/ingest.bootstrap';
-import { TestBroker } from '../support/amqp';
+import type { IngestApp } from '../../apps/ingest/src/ingest.bootstrap';
+import { connectTestBroker, TestBroker } from '../support/amqp';
+import { startApiApp, startIngestApp } from '../support/apps';
 import { http, HttpResult } from '../support/api-harness';
 import { testPool } from '../support/database';
 import { accountIdOf } from '../support/messages';
-import { TEST_AMQP_URL, testConfig } from '../support/test-env';
+import { testConfig } from '../support/test-env';
 
 export interface TestAccount {
   id: string;
@@ -55,9 +55,9 @@ export class DialectHarness {
     await clear(pool, tag);
     await seed?.(pool);
     const broker = await TestBroker.open();
-    const ingest = await createIngestApp(testConfig(), { port: 0 });
-    const { app, url } = await createApiApp(testConfig(env), { port: 0 });
-    const tap = await amqp.connect(TEST_AMQP_URL);
+    const ingest = await startIngestApp(testConfig());
+    const { app, url } = await startApiApp(testConfig(env));
+    const tap = await connectTestBroker('command tap connection');
     const h = new DialectHarness(tag, pool, broker, ingest, app, url, tap);
     await h.listen();
     return h;

@@ -6,7 +6,7 @@ import { startIngest, Harness } from '../support/ingest-harness';
 import { kazoo, nowS } from '../support/messages';
 import { TcpProxy } from '../support/tcp-proxy';
 import { TEST_DATABASE_URL } from '../support/test-env';
-import { createIngestApp } from '../../apps/ingest/src/ingest.bootstrap';
+import { startIngestApp } from '../support/apps';
 import { testConfig } from '../support/test-env';
 
 const countLive = (h: Harness, realm: string) =>
@@ -90,7 +90,7 @@ describe('shutdown', () => {
     );
     expect(committed + queued).toBe(6000);
     // A new instance picks up exactly where the old one stopped.
-    const again = await createIngestApp(testConfig(), { port: 0 });
+    const again = await startIngestApp(testConfig());
     await eventually(
       () => countLive(h, realm),
       (n) => n === 6000,

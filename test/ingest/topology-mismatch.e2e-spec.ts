@@ -9,9 +9,9 @@ import { startIngest, Harness } from '../support/ingest-harness';
 import { kazoo, nowS } from '../support/messages';
 import { eventually } from '../support/poll';
 import { liveBindings } from '../support/database';
-import { TEST_AMQP_URL } from '../support/test-env';
+import { TEST_AMQP_URL, TEST_QUEUE_PREFIX } from '../support/test-env';
 
-const PREFIX = 'regtest-mismatch';
+const PREFIX = `${TEST_QUEUE_PREFIX}-mismatch`;
 const Q = topology({ kazooExchangeDurable: false, queuePrefix: PREFIX });
 
 async function withChannel<T>(fn: (ch: amqp.Channel) => Promise<T>): Promise<T> {

@@ -23,6 +23,8 @@ import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as amqp from 'amqplib';
+import { assertInstalled } from '../../scripts/test/requirements';
+import { closeAtEnd } from '../support/cleanup';
 
 export interface KamailioOptions {
   /** e.g. amqp://guest:guest@127.0.0.1:5672/kamailio-smoke (the path is the vhost). */
@@ -124,6 +126,8 @@ export function renderConfig(vars: Record<string, string | number>): string {
 }
 
 export async function startKamailio(opts: KamailioOptions): Promise<KamailioHandle> {
+  // Fail at once with what to install, not after the start-up time-out.
+  assertInstalled(['kamailio', 'kamailio kazoo module (kazoo.so)']);
   const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), `kamailio-${opts.sipPort}-`));
   const nodeHostname = opts.nodeHostname ?? 'harness.kamailio';
   // One queue per instance: two Kamailios on one vhost must each receive every flush.
@@ -175,9 +179,15 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioHand
   );
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
+  let spawnError: Error | undefined;
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    // Not startable (ENOENT, EACCES): there will be no 'exit'.
+    child.once('error', (err) => {
+      spawnError = err;
+      resolve(null);
+    });
+  });
   let running = true;
   void exited.then(() => {
     running = false;
@@ -218,7 +228,10 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioHand
 
   try {
     await waitUntil(opts.startTimeoutMs ?? 20000, async () => {
-      if (!running) throw new Error(`kamailio exited during start-up`);
+      if (!running)
+        throw new Error(
+          `kamailio exited during start-up${spawnError ? `: ${spawnError.message}` : ''}`,
+        );
       await rpc<string>('core.version');
       return consumerAttached(opts.amqpUrl, flushQueue);
     });
@@ -267,7 +280,7 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioHand
     return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)]));
   };
 
-  return {
+  const handle: KamailioHandle = {
     sipPort: opts.sipPort,
     workDir,
     configPath,
@@ -288,6 +301,8 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioHand
     hasAor: async (username, realm) => (await contactsOf(username, realm)).length > 0,
     stop,
   };
+  // In a test file: stopped when the file ends if the file does not stop it.
+  return closeAtEnd(`kamailio :${opts.sipPort}`, handle, 'stop');
 }
 
 export class RpcError extends Error {

@@ -3,11 +3,11 @@
 // realm the phones use (with the id the harness's Kamailio stamps: md5("account:" + realm)) and
 // a super-admin token, plus small helpers to call the Kazoo API and read Kamailio's side.
 import { createHash } from 'node:crypto';
-import * as amqp from 'amqplib';
 import type { Pool } from 'pg';
 import { AccountStore, CredentialStore } from '@app/persistence';
 import { GREGORIAN_OFFSET_S } from '@app/registrations';
-import { createApiApp } from '../../apps/api/src/api.bootstrap';
+import { startApiApp } from '../support/apps';
+import { connectTestBroker } from '../support/amqp';
 import { Harness, startIngest } from '../support/ingest-harness';
 import { accountIdOf } from '../support/messages';
 import { TEST_AMQP_URL, testConfig } from '../support/test-env';
@@ -50,10 +50,10 @@ export interface KazooStack {
 
 export async function startKazooStack(realms: readonly number[]): Promise<KazooStack> {
   const ingest = await startIngest();
-  let api: Awaited<ReturnType<typeof createApiApp>> | undefined;
+  let api: Awaited<ReturnType<typeof startApiApp>> | undefined;
   let kam: KamailioHandle | undefined;
   try {
-    api = await createApiApp(testConfig(), { port: 0 });
+    api = await startApiApp(testConfig());
     const sipPort = await findFreePort();
     kam = await startKamailio({ amqpUrl: TEST_AMQP_URL, sipPort });
     const domain = `p${sipPort}.e2e.test`;
@@ -93,7 +93,7 @@ export async function startKazooStack(realms: readonly number[]): Promise<KazooS
       return a;
     };
     // What Kamailio publishes, read beside the ingest (an exclusive queue of our own).
-    const tapConn = await amqp.connect(TEST_AMQP_URL);
+    const tapConn = await connectTestBroker('registrar tap connection');
     const tap = await tapConn.createChannel();
     const { queue: tapQueue } = await tap.assertQueue('', { exclusive: true, autoDelete: true });
     await tap.bindQueue(tapQueue, 'registrar', 'registration.success.#');

@@ -1,6 +1,6 @@
 /**
  * Smoke test of the real Kamailio + sipp harness, no product involved:
- *   cd /work/main && npx ts-node --transpile-only test/kamailio/smoke.ts
+ *   npx ts-node --transpile-only test/kamailio/smoke.ts
  *
  * 1. a temp queue bound to registrar / registration.# in vhost kamailio-smoke (created if missing)
  * 2. Kamailio started from kamailio.cfg.tmpl; sipp registers 50 phones over 5 realms
@@ -21,7 +21,7 @@ import { makePhones, Phone } from '../sipp/make-phones';
 import { runSipp, SippResult } from '../sipp/sipp';
 
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/kamailio-smoke';
-const FIXTURES = process.env.FIXTURES ?? '/work/shared/fixtures/kamailio';
+const FIXTURES = process.env.FIXTURES ?? join(__dirname, '../fixtures/kamailio');
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 interface Received {

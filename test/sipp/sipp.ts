@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { assertInstalled } from '../../scripts/test/requirements';
 import { Phone, phonesCsv, readPhonesCsv } from './make-phones';
 
 export interface SippOptions {
@@ -92,6 +93,7 @@ export function cidStrFor(phones: readonly Phone[]): string {
 }
 
 export async function runSipp(opts: SippOptions): Promise<SippResult> {
+  assertInstalled(['sipp']);
   const phones = typeof opts.phones === 'string' ? readPhonesCsv(opts.phones) : opts.phones;
   if (phones.length === 0) throw new Error('no phones');
   const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'sipp-'));

@@ -1,9 +1,10 @@
 // Publishing proxy messages and inspecting queues in the test vhost.
 import * as amqp from 'amqplib';
 import { topology } from '@app/messaging';
-import { TEST_AMQP_URL } from './test-env';
+import { closeAtEnd } from './cleanup';
+import { TEST_AMQP_URL, TEST_QUEUE_PREFIX } from './test-env';
 
-export const T = topology({ kazooExchangeDurable: false, queuePrefix: 'regtest' });
+export const T = topology({ kazooExchangeDurable: false, queuePrefix: TEST_QUEUE_PREFIX });
 
 export interface Outgoing {
   exchange: string;
@@ -18,7 +19,7 @@ export class TestBroker {
   ) {}
 
   static async open(): Promise<TestBroker> {
-    const conn = await amqp.connect(TEST_AMQP_URL);
+    const conn = await connectTestBroker('test broker connection');
     const ch = await conn.createConfirmChannel();
     await ch.assertExchange(T.registrar.name, 'topic', { durable: false });
     await ch.assertExchange(T.tapEvents.name, 'topic', { durable: true });
@@ -74,4 +75,9 @@ export class TestBroker {
   async close(): Promise<void> {
     await this.conn.close().catch(() => undefined);
   }
+}
+
+/** A connection to the test vhost, closed when the file ends if the file does not close it. */
+export async function connectTestBroker(label = 'amqp connection'): Promise<amqp.ChannelModel> {
+  return closeAtEnd(label, await amqp.connect(TEST_AMQP_URL), 'close');
 }

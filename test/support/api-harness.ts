@@ -4,7 +4,7 @@ import 'reflect-metadata';
 import { createHash, randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
-import { createApiApp } from '../../apps/api/src/api.bootstrap';
+import { startApiApp } from './apps';
 import { AccountStore, CredentialStore } from '@app/persistence';
 import { testConfig } from './test-env';
 
@@ -19,7 +19,7 @@ export interface ApiHarness {
 export async function startApi(
   overrides: Partial<Record<string, string>> = {},
 ): Promise<ApiHarness> {
-  const { app, url } = await createApiApp(testConfig(overrides), { port: 0 });
+  const { app, url } = await startApiApp(testConfig(overrides));
   return {
     app,
     url: url.replace('[::1]', '127.0.0.1'),

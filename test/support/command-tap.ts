@@ -2,8 +2,8 @@
 // `registrar` (registration.flush.*), `TAP.Commands` (#) and `switch` (switch.notify.#).
 // Bind before the request that publishes; the API answers only after the broker confirmed, so
 // once the HTTP answer is in, every command it published is already in these queues.
-import * as amqp from 'amqplib';
-import { TEST_AMQP_URL } from './test-env';
+import type * as amqp from 'amqplib';
+import { connectTestBroker } from './amqp';
 
 export interface TappedCommand {
   exchange: string;
@@ -24,7 +24,7 @@ export class CommandTap {
   ) {}
 
   static async open(): Promise<CommandTap> {
-    const conn = await amqp.connect(TEST_AMQP_URL);
+    const conn = await connectTestBroker('command tap connection');
     const ch = await conn.createChannel();
     await ch.assertExchange('registrar', 'topic', { durable: false });
     await ch.assertExchange('TAP.Commands', 'topic', { durable: true });

@@ -1,9 +1,16 @@
 // Direct SQL for tests: reset between files and read what the service wrote.
 import { Pool } from 'pg';
+import { closeAtFileEnd } from './cleanup';
 import { TEST_DATABASE_URL } from './test-env';
 
 export function testPool(): Pool {
-  return new Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+  const pool = new Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+  closeAtFileEnd(
+    'pg pool',
+    () => pool.end(),
+    () => !pool.ending && !pool.ended,
+  );
+  return pool;
 }
 
 export async function resetDatabase(pool: Pool): Promise<void> {

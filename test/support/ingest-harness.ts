@@ -1,7 +1,8 @@
 // Starts the real ingest app against the test database and vhost, with helpers to reset state.
 import 'reflect-metadata';
 import type { Pool } from 'pg';
-import { createIngestApp, IngestApp } from '../../apps/ingest/src/ingest.bootstrap';
+import type { IngestApp } from '../../apps/ingest/src/ingest.bootstrap';
+import { startIngestApp } from './apps';
 import { TestBroker } from './amqp';
 import { resetDatabase, testPool } from './database';
 import { testConfig } from './test-env';
@@ -20,7 +21,7 @@ export async function startIngest(
   await resetDatabase(pool);
   const broker = await TestBroker.open();
   await broker.purge();
-  const ingest = await createIngestApp(testConfig(overrides), { port: 0 });
+  const ingest = await startIngestApp(testConfig(overrides));
   const harness: Harness = {
     ingest,
     broker,

@@ -1,5 +1,5 @@
 // Proxy messages for tests: Kazoo ones start from the real Kamailio captures in
-// test/fixtures (copied from the shared captures), FreeSWITCH ones follow wire-formats.md §3 (every value a string).
+// test/fixtures/kamailio, FreeSWITCH ones follow wire-formats.md §3 (every value a string).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';

@@ -1,6 +1,7 @@
 // A TCP proxy in front of Postgres that a test can take down and bring back: to the service
 // this is exactly a database that went away (connections reset, new ones refused).
 import * as net from 'node:net';
+import { closeAtFileEnd } from './cleanup';
 
 export class TcpProxy {
   private server: net.Server | undefined;
@@ -28,6 +29,12 @@ export class TcpProxy {
     });
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as net.AddressInfo).port;
+    const server = this.server;
+    closeAtFileEnd(
+      'tcp proxy',
+      () => this.down(),
+      () => this.server === server,
+    );
     return this.port;
   }
 

@@ -1,11 +1,15 @@
-// The test environment: a database whose name must contain "test" and a RabbitMQ vhost of its
-// own, so that tests never touch a real deployment. CI sets TEST_DATABASE_URL / TEST_AMQP_URL.
+// The test environment: a database whose name must contain "test", a RabbitMQ vhost and a queue
+// prefix of its own, so that tests never touch a real deployment. `npm test`
+// (scripts/test/run-tests.ts) sets all three to names of the run's own, so that neither a
+// leftover nor a concurrent run can take its messages; `npx jest` alone uses the defaults.
 import { AppConfig, loadConfig } from '@app/config';
 
 export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/registrations_test';
 export const TEST_AMQP_URL =
   process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/registrations-test';
+/** Our queues are <prefix>.kazoo, <prefix>.freeswitch, <prefix>.dead-letter. */
+export const TEST_QUEUE_PREFIX = process.env.TEST_QUEUE_PREFIX ?? 'regtest';
 
 export function assertTestDatabase(url: string): void {
   const name = new URL(url).pathname.replace(/^\//, '');
@@ -19,7 +23,7 @@ export function testConfig(overrides: Partial<Record<string, string>> = {}): App
   return loadConfig({
     DATABASE_URL: TEST_DATABASE_URL,
     AMQP_URL: TEST_AMQP_URL,
-    QUEUE_PREFIX: 'regtest',
+    QUEUE_PREFIX: TEST_QUEUE_PREFIX,
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     INGEST_BATCH_LINGER_MS: '5',
