@@ -146,6 +146,16 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => requestStop('SIGINT'));
   process.on('SIGTERM', () => requestStop('SIGTERM'));
+  // A SIGTERM to `npm run demo` kills npm and its shell without reaching this process: stop
+  // as well when the parent is gone.
+  const parent = process.ppid;
+  setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      requestStop('the parent process exited');
+    }
+  }, 1000).unref();
   // Last resort when the demo itself fails: nothing it started may outlive it.
   process.on('exit', () => service?.kill());
 
@@ -197,7 +207,7 @@ async function main(argv: string[]): Promise<void> {
     log(
       `${o.phones} sipp phones over ${realms.length} realm(s) (${realms.slice(0, 3).join(', ')}${realms.length > 3 ? ', …' : ''}), Expires ${o.expiresS} s, a cycle every ${o.intervalS} s`,
     );
-    printCurls(o, accounts, token, sipPort);
+    printCurls(o, accounts, token, sipPort, service !== undefined);
 
     // 4. The loop: each cycle the phones that left come back, some leave, the rest refresh.
     const apiCount = async (): Promise<number> => {
@@ -313,7 +323,13 @@ async function settle(probe: () => Promise<number>, want: number, ms: number): P
   return n;
 }
 
-function printCurls(o: Options, a: DemoAccounts, token: string, sipPort: number): void {
+function printCurls(
+  o: Options,
+  a: DemoAccounts,
+  token: string,
+  sipPort: number,
+  ownService: boolean,
+): void {
   const api = o.publicApi;
   const first = a.realms[0];
   const user = 'user0001';
@@ -331,7 +347,7 @@ Look at the registrations (the token is valid for an hour; run this demo again o
   curl -s -d '{"jsonrpc":"2.0","method":"ul.dump","params":["brief"],"id":1}' http://127.0.0.1:${sipPort}/RPC    # Kamailio's own view
   curl -s -X PUT ${api}/v2/api_auth -d '{"data":{"api_key":"${a.apiKey}"}}'    # a new token
 
-Ctrl-C to stop: the phones unregister, Kamailio stops${o.start ? ', and the service if the demo started it' : ''}.
+Ctrl-C to stop: the phones unregister, Kamailio stops${ownService ? ', then the service' : ' (the service keeps running)'}.
 `);
 }
 
