@@ -222,6 +222,7 @@ async function main(argv: string[]): Promise<void> {
             headers: { 'x-auth-token': token },
           });
         }
+        if (!res.ok) throw new Error(`the API answered ${res.status}`);
         n += ((await res.json()) as { data: { count: number } }).data.count;
       }
       return n;
@@ -242,7 +243,7 @@ async function main(argv: string[]): Promise<void> {
       if (stopRequested) break;
       registered = afterCycle(plan);
       const inKamailio = await kam.countContacts();
-      const inApi = await settle(apiCount, inKamailio, 3000);
+      const inApi = await shown(settle(apiCount, inKamailio, 3000));
       log(
         `cycle ${cycle}: +${plan.coming.length} registered, ${plan.refreshing.length} refreshed, ` +
           `-${plan.leaving.length} unregistered · Kamailio holds ${inKamailio} · the API lists ${inApi}`,
@@ -259,9 +260,10 @@ async function main(argv: string[]): Promise<void> {
 
     // 5. The phones unregister (all of them: a flush may have changed what Kamailio holds).
     await sipp('unregister', new Set(phones.keys()), cseq + 1);
-    const left = await settle(apiCount, 0, 5000);
+    // The service may be stopping too (docker compose stop): say so, and stop all the same.
+    const left = await shown(settle(apiCount, 0, 5000));
     log(
-      `phones unregistered · Kamailio holds ${await kam.countContacts()} · the API lists ${left}`,
+      `phones unregistered · Kamailio holds ${await shown(kam.countContacts())} · the API lists ${left}`,
     );
     await shutdown();
   } catch (e) {
@@ -310,6 +312,11 @@ async function sippRun(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A count for the status line, or why there is none (the API restarting, say). */
+function shown(count: Promise<number>): Promise<string> {
+  return count.then(String, (e: unknown) => `nothing (${(e as Error).message})`);
 }
 
 /** Polls probe until it returns want (or the time is up); returns the last value. */
