@@ -40,7 +40,8 @@ interface Options {
   start: boolean;
   urls: ServiceUrls;
   publicApi: string;
-  workDir: string;
+  /** Made once the programs are known to be there. */
+  workDir?: string;
 }
 
 function options(argv: string[], config: AppConfig): Options {
@@ -79,8 +80,6 @@ function options(argv: string[], config: AppConfig): Options {
     throw new UsageError(
       '--sip-port: not 5060/5061 (fetch() refuses them, and Kamailio answers JSON-RPC on that port)',
     );
-  const workDir = values['work-dir'] ?? mkdtempSync(join(tmpdir(), 'registrations-demo-'));
-  mkdirSync(workDir, { recursive: true });
   return {
     phones: num('phones', values.phones, 1, 10_000),
     realms: num('realms', values.realms, 1, 99),
@@ -95,7 +94,7 @@ function options(argv: string[], config: AppConfig): Options {
       ingest: (values.ingest ?? `http://127.0.0.1:${config.INGEST_PORT}`).replace(/\/$/, ''),
     },
     publicApi: (values['public-api'] ?? api).replace(/\/$/, ''),
-    workDir,
+    workDir: values['work-dir'],
   };
 }
 
@@ -121,8 +120,12 @@ function checkPrograms(): void {
 
 async function main(argv: string[]): Promise<void> {
   const config = loadConfig();
-  const o = options(argv, config);
+  const opts = options(argv, config);
   checkPrograms();
+  const o = {
+    ...opts,
+    workDir: mkdirP(opts.workDir ?? mkdtempSync(join(tmpdir(), 'registrations-demo-'))),
+  };
 
   // Stop requests: the first starts an orderly stop; one more, a second or more later, forces
   // it (a single Ctrl-C under `npm run` arrives twice: from the terminal and from npm).
