@@ -9,7 +9,7 @@ import { startIngest, Harness } from '../support/ingest-harness';
 import { accountIdOf, kazoo, nowS } from '../support/messages';
 import { eventually } from '../support/poll';
 import { TcpProxy } from '../support/tcp-proxy';
-import { TEST_AMQP_URL } from '../support/test-env';
+import { testConfig } from '../support/test-env';
 
 const CHANGES = topology().changes.name;
 
@@ -87,17 +87,18 @@ async function expectEveryChange(got: Received[], expected: string[]): Promise<v
 
 // The ingest reaches RabbitMQ through a proxy the test can cut (a lost connection); the
 // subscriber and the test's own publisher connect directly.
-const broker = new URL(TEST_AMQP_URL);
+const AMQP_URL = testConfig().AMQP_URL;
+const broker = new URL(AMQP_URL);
 const proxy = new TcpProxy(broker.hostname, Number(broker.port || 5672));
 let admin: amqp.ChannelModel | undefined;
 let h: Harness | undefined;
 
 beforeAll(async () => {
-  admin = await amqp.connect(TEST_AMQP_URL);
+  admin = await amqp.connect(AMQP_URL);
   // Whatever an earlier run or suite left: the exchange must come from this ingest's start.
   await deleteExchange(admin);
   expect(await exchangeExists(admin)).toBe(false);
-  const viaProxy = new URL(TEST_AMQP_URL);
+  const viaProxy = new URL(AMQP_URL);
   viaProxy.port = String(await proxy.up());
   h = await startIngest({ AMQP_URL: viaProxy.toString() });
 });

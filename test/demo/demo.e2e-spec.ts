@@ -11,7 +11,7 @@ import { descendants, processes, Proc } from '../../scripts/demo/processes';
 import { findFreePort } from '../kamailio/kamailio-harness';
 import { startIngest, Harness } from '../support/ingest-harness';
 import { eventually } from '../support/poll';
-import { TEST_AMQP_URL, TEST_DATABASE_URL, testConfig } from '../support/test-env';
+import { testConfig } from '../support/test-env';
 
 const ROOT = resolve(__dirname, '../..');
 const PHONES = 5;
@@ -67,6 +67,7 @@ async function waitFor(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray>
 it('shows real phones through the printed curl line, and stops on SIGINT leaving nothing running', async () => {
   const apiUrl = api!.url.replace('[::1]', '127.0.0.1');
   const ingestUrl = h!.ingest.url.replace('[::1]', '127.0.0.1');
+  const config = testConfig();
   // prettier-ignore
   demo = spawn(
     process.execPath,
@@ -79,12 +80,13 @@ it('shows real phones through the printed curl line, and stops on SIGINT leaving
     ],
     {
       cwd: ROOT,
+      // The harness's database, vhost and exchange settings: the demo is a client beside it.
       env: {
         ...process.env,
-        DATABASE_URL: TEST_DATABASE_URL,
-        AMQP_URL: TEST_AMQP_URL,
-        QUEUE_PREFIX: 'regtest',
-        KAZOO_EXCHANGE_DURABLE: 'false',
+        DATABASE_URL: config.DATABASE_URL,
+        AMQP_URL: config.AMQP_URL,
+        QUEUE_PREFIX: config.QUEUE_PREFIX,
+        KAZOO_EXCHANGE_DURABLE: String(config.KAZOO_EXCHANGE_DURABLE),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
