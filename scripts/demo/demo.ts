@@ -19,7 +19,7 @@ import { makePhones, Phone } from '../../test/sipp/make-phones';
 import { runSipp } from '../../test/sipp/sipp';
 import { createDemoAccounts, DemoAccounts, login } from './demo-accounts';
 import { afterCycle, planCycle } from './phone-plan';
-import { descendants } from './processes';
+import { descendants, processes } from './processes';
 import { answers, ready, ServiceUrls, StartedService, startService, waitReady } from './service';
 
 const USAGE = `usage: npm run demo -- [--phones 20] [--realms 2] [--interval 5] [--expires 120]
@@ -275,6 +275,9 @@ async function main(argv: string[]): Promise<void> {
   }
 
   async function shutdown(): Promise<void> {
+    // Everything ours before stopping: a Kamailio worker that outlives its main process is
+    // re-parented and would no longer show as our descendant.
+    const ours = descendants();
     if (kam) {
       await kam.stop();
       log('Kamailio stopped');
@@ -283,8 +286,21 @@ async function main(argv: string[]): Promise<void> {
       await service.stop();
       log('service stopped');
     }
-    // What `ps` would show of ours: nothing, else it goes now and we say what it was.
-    const left = descendants();
+    // What `ps` would show of ours: nothing (given a moment to finish exiting), else it goes
+    // now and we say what it was.
+    const alive = () => {
+      const now = processes();
+      const same = new Set(ours.map((p) => `${p.pid} ${p.cmdline}`));
+      return [
+        ...descendants(),
+        ...now.filter((p) => same.has(`${p.pid} ${p.cmdline}`) && p.pid !== process.pid),
+      ];
+    };
+    let left = alive();
+    for (let i = 0; i < 20 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = alive();
+    }
     for (const p of left) killTree(p.pid);
     if (left.length === 0) log(`nothing left running; logs in ${o.workDir}`);
     else log(`killed what was left: ${left.map((p) => `${p.pid} ${p.cmdline}`).join('; ')}`);
