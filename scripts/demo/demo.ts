@@ -103,6 +103,7 @@ class UsageError extends Error {}
 /** Kamailio, its kazoo module and sipp, or one line saying what to install. */
 function checkPrograms(): void {
   const onPath = (bin: string) =>
+    (bin.includes('/') && existsSync(bin)) ||
     (process.env.PATH ?? '')
       .split(delimiter)
       .concat(['/usr/sbin', '/usr/local/sbin'])
