@@ -61,6 +61,11 @@ export interface KamailioOptions {
   pkgMb?: number;
   /** How long to wait for Kamailio and its AMQP consumer. Default 20 s. */
   startTimeoutMs?: number;
+  /**
+   * Own process group: a Ctrl-C in the terminal does not reach Kamailio, whoever started it
+   * stops it (the demo first unregisters its phones through it). Default false (see below).
+   */
+  detached?: boolean;
 }
 
 /** One contact as Kamailio's usrloc RPC reports it. */
@@ -175,7 +180,7 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioHand
       '-m', String(opts.shmMb ?? 512),
       '-M', String(opts.pkgMb ?? 64),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false },
   );
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });

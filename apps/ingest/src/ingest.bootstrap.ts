@@ -38,7 +38,16 @@ export async function createIngestApp(
       { pattern: KAZOO_EVENTS, queue: t.kazooQueue, decode: parseKazooMessage },
       { pattern: FREESWITCH_EVENTS, queue: t.freeswitchQueue, decode: parseFreeswitchMessage },
     ],
-    declare: { exchanges: [t.deadLetter], queues: [t.deadLetterQueue] },
+    // Everything the ingest owns, declared on every (re)connection before the first message:
+    // a subscriber may bind to registrations.changes before the relay has published anything.
+    declare: {
+      exchanges: [
+        t.deadLetter,
+        ...(config.CHANGE_FEED_ENABLED ? [t.changes] : []),
+        ...(config.CHANGE_FEED_ENABLED && config.KAZOO_NOTIFICATIONS ? [t.notifications] : []),
+      ],
+      queues: [t.deadLetterQueue],
+    },
     deadLetterExchange: t.deadLetter.name,
     metrics: {
       onBatch: (queue, size) => metrics.batchSize.observe({ queue }, size),

@@ -25,7 +25,7 @@ export interface AmqpTransportOptions {
   batchSize: number;
   lingerMs: number;
   consumes: ConsumedQueue[];
-  /** Further exchanges/queues to declare (the dead-letter exchange and queue). */
+  /** Further exchanges/queues to declare on every connection (dead letters, the change feed). */
   declare: { exchanges: ExchangeSpec[]; queues: QueueSpec[] };
   deadLetterExchange: string;
   metrics?: {
