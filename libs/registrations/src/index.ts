@@ -8,3 +8,4 @@ export * from './sip-contact';
 export * from './mac';
 export * from './time';
 export * from './kazoo-item';
+export * from './lane-plan';

@@ -64,6 +64,7 @@ const regFlush = z.object({
   Realm: requiredString,
   Username: looseString.optional(),
   'App-Name': looseString.optional(),
+  'Msg-ID': looseString.optional(),
 });
 
 /** App-Name this service puts on the flushes it publishes, so that it skips their echo. */
@@ -93,6 +94,7 @@ export function parseKazooMessage(body: Buffer | string): ParseResult {
         kind: 'flush',
         realm: f.data.Realm,
         username: f.data.Username,
+        msgId: f.data['Msg-ID'] || undefined,
         ours: f.data['App-Name'] === OUR_APP_NAME,
       },
     };
