@@ -33,7 +33,9 @@ export class IngestLane {
     private readonly parse: Parser,
     private readonly store: RegistrationStore,
     private readonly metrics: MetricsService,
-    private readonly logger: Logger,
+    private readonly logger: Pick<Logger, 'log'>,
+    /** Unix ms: when a flush of unknown publication time takes effect. */
+    private readonly clock: () => number = () => Date.now(),
   ) {}
 
   /** The lane's state as of its last committed batch (for tests and diagnostics). */
@@ -109,7 +111,7 @@ export class IngestLane {
   private async applyFlush({ flush, publishedUs }: TimedFlush): Promise<void> {
     // The reader ahead's view is older than the flush: the next batch reads for itself.
     this.readAhead.discard();
-    const timing = flushTiming(publishedUs, Date.now() * 1000);
+    const timing = flushTiming(publishedUs, this.clock() * 1000);
     const selector = { realm: flush.realm, username: flush.username, origin: 'kazoo' as const };
     const ended = flush.msgId
       ? await this.store.endBindingsOnce(flush.msgId, selector, 'flushed', {
