@@ -398,7 +398,7 @@ const specArb: fc.Arbitrary<Spec> = fc.oneof(
       { kind: 'poison', second: 5 },
     ),
   },
-) as fc.Arbitrary<Spec>;
+);
 
 const faultArb: fc.Arbitrary<Fault> = fc.oneof(
   fc.record({ kind: fc.constant('none' as const), size: fc.integer({ min: 1, max: 12 }) }),

@@ -97,7 +97,9 @@ describe('planLane', () => {
         (state, messages, cuts) => {
           const whole = planLane(state, messages);
           const flat = (p: ReturnType<typeof planLane>) =>
-            p.steps.flatMap((s) => (isFlushStep(s) ? [s] : s.events.map((e) => e.msgId)));
+            p.steps.flatMap((s): unknown[] =>
+              isFlushStep(s) ? [s] : s.events.map((e) => e.msgId),
+            );
           let s = state;
           const parts: unknown[] = [];
           for (let i = 0, c = 0; i < messages.length; c++) {
