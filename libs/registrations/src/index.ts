@@ -9,3 +9,4 @@ export * from './mac';
 export * from './time';
 export * from './kazoo-item';
 export * from './lane-plan';
+export * from './field-limits';
