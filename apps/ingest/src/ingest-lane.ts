@@ -38,11 +38,6 @@ export class IngestLane {
     private readonly clock: () => number = () => Date.now(),
   ) {}
 
-  /** The lane's state as of its last committed batch (for tests and diagnostics). */
-  get committedState(): LaneState {
-    return this.state;
-  }
-
   /**
    * Applies a batch in queue order: runs of events through the store's batch write, flushes
    * between them. `following`: the deliveries likely to form the next batch (read ahead).
