@@ -78,3 +78,45 @@ it('dead-letters each poison message with its reason and commits the good ones a
     `registrations_dead_lettered_total{queue="${T.kazooQueue.name}",reason="invalid_payload"} 2`,
   );
 });
+
+it('a realm, username or contact too long for the database is dead-lettered as value_too_long when parsed, never database_rejected', async () => {
+  const realm = 'too-long.example.net';
+  const ts = nowS();
+  const huge = `${'a'.repeat(10_000)}.example.net`; // as the fault run sent it
+  // (Routing keys of their own: an AMQP routing key holds 255 bytes at most.)
+  const tooLong = (m: ReturnType<typeof kazoo>) => ({
+    ...m,
+    routingKey: keys.regSuccess(realm, 'long'),
+  });
+  await h.broker.publish([
+    kazoo({ realm, username: 'ok-1', ts }),
+    tooLong(kazoo({ realm: huge, username: 'x', ts })),
+    tooLong(kazoo({ realm, username: 'u'.repeat(300), ts })),
+    tooLong(
+      kazoo({ realm, username: 'c', ts, contact: `<sip:c@${'h'.repeat(3000)}.example.net>` }),
+    ),
+    kazoo({ realm, username: 'ok-2', ts }),
+  ]);
+  const rows = await eventually(
+    () => liveBindings(h.pool, realm),
+    (r) => r.length === 2,
+    { what: 'the two good messages' },
+  );
+  expect(rows.map((r) => r.username)).toEqual(['ok-1', 'ok-2']);
+  await eventually(
+    () => h.broker.queueDepth(T.deadLetterQueue.name),
+    (n) => n === 3,
+    { what: 'three dead letters' },
+  );
+  const letters = await h.broker.drain(T.deadLetterQueue.name);
+  expect(letters.map((m) => String(m.properties.headers?.[REJECT_REASON_HEADER]))).toEqual([
+    'value_too_long: the realm is 10012 bytes; at most 253 can be stored',
+    'value_too_long: the username is 300 bytes; at most 256 can be stored',
+    'value_too_long: the contact URI is 3018 bytes; at most 2048 can be stored',
+  ]);
+  const metrics = await fetch(`${h.ingest.url}/metrics`).then((r) => r.text());
+  expect(metrics).toMatch(
+    /registrations_dead_lettered_total\{queue="regtest.kazoo",reason="value_too_long"\} 3/,
+  );
+  expect(metrics).not.toMatch(/reason="database_rejected"/);
+});

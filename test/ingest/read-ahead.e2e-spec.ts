@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import type { Pool } from 'pg';
-import { createDataSource, RegistrationStore } from '@app/persistence';
+import { createDataSource, ReadAhead, RegistrationStore } from '@app/persistence';
 import type { RegistrationEvent } from '@app/registrations';
 import { resetDatabase, testPool } from '../support/database';
 import { TEST_DATABASE_URL } from '../support/test-env';
@@ -24,6 +24,9 @@ afterAll(async () => {
   await ds.destroy();
   await pool.end();
 });
+
+// Each test is its own lane, with the read-ahead a lane owns (IngestLane in apps/ingest).
+const [q1, q2, q3, q4, q5] = Array.from({ length: 5 }, () => new ReadAhead());
 
 const S = 1_000_000;
 const T0 = Math.floor(Date.now() / 1000) * S;
@@ -74,10 +77,10 @@ it('the next batch sees what the current one registered, refreshed and ended', a
     event({ username: 'c', eventUs: T0 + 60 * S }),
   ];
   await store.applyBatch([event({ username: 'a' }), event({ username: 'b' })], {
-    lane: 'q1',
+    readAhead: q1,
     next: () => second,
   });
-  const result = await store.applyBatch(second, { lane: 'q1' });
+  const result = await store.applyBatch(second, { readAhead: q1 });
 
   expect(result.stale + result.duplicates).toBe(0);
   expect(store.writeConflicts).toBe(conflicts); // the read ahead was complete: nothing to redo
@@ -99,7 +102,7 @@ it('a batch refreshing what the batch before it inserted is neither duplicated n
       event({ username, kind: n === 0 ? 'register' : 'refresh', eventUs: T0 + n * 30 * S }),
     );
   for (let n = 0; n < 5; n++)
-    await store.applyBatch(round(n), { lane: 'q2', next: () => round(n + 1) });
+    await store.applyBatch(round(n), { readAhead: q2, next: () => round(n + 1) });
 
   const stored = await rows();
   expect(stored).toHaveLength(200);
@@ -110,13 +113,13 @@ it('a batch refreshing what the batch before it inserted is neither duplicated n
 it('messages that were not yet received when reading ahead are read when their batch comes', async () => {
   const next = [event({ username: 'early', kind: 'refresh', eventUs: T0 + 10 * S })];
   await store.applyBatch([event({ username: 'early' }), event({ username: 'late' })], {
-    lane: 'q3',
+    readAhead: q3,
     next: () => next,
   });
   // The batch holds more than was seen: 'late' (stored, but not read ahead) ends here.
   await store.applyBatch(
     [...next, event({ username: 'late', kind: 'unregister', expires: 0, eventUs: T0 + 10 * S })],
-    { lane: 'q3' },
+    { readAhead: q3 },
   );
   expect(await rows()).toEqual([
     expect.objectContaining({ username: 'early', refresh_count: 1, end_reason: null }),
@@ -129,12 +132,12 @@ it('messages that were not yet received when reading ahead are read when their b
 
 it("another writer's change between two batches is not overwritten by the read-ahead's older view", async () => {
   const next = [event({ username: 'f', kind: 'refresh', eventUs: T0 + 5 * S })];
-  await store.applyBatch([event({ username: 'f' })], { lane: 'q4', next: () => next });
+  await store.applyBatch([event({ username: 'f' })], { readAhead: q4, next: () => next });
   // A flush (the API, another system) ends the binding after the read ahead was taken.
   await store.endBindings({ realm, username: 'f' }, 'flushed', { atUs: T0 + 20 * S });
   const conflicts = store.writeConflicts;
 
-  const result = await store.applyBatch(next, { lane: 'q4' });
+  const result = await store.applyBatch(next, { readAhead: q4 });
 
   expect(result.stale).toBe(1); // older than the flush: it must not bring the binding back
   expect(await rows()).toEqual([expect.objectContaining({ username: 'f', end_reason: 'flushed' })]);
@@ -143,11 +146,11 @@ it("another writer's change between two batches is not overwritten by the read-a
 
 it('a read ahead for messages that never come as a batch changes nothing', async () => {
   await store.applyBatch([event({ username: 'x' })], {
-    lane: 'q5',
+    readAhead: q5,
     next: () => [event({ username: 'x', kind: 'unregister', expires: 0, eventUs: T0 + S })],
   });
   // The lane's next batch is something else entirely (the previous one was redelivered).
-  await store.applyBatch([event({ username: 'y', eventUs: T0 + 2 * S })], { lane: 'q5' });
+  await store.applyBatch([event({ username: 'y', eventUs: T0 + 2 * S })], { readAhead: q5 });
   expect(await rows()).toEqual([
     expect.objectContaining({ username: 'x', end_reason: null }),
     expect.objectContaining({ username: 'y', end_reason: null }),

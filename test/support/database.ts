@@ -15,7 +15,7 @@ export function testPool(): Pool {
 
 export async function resetDatabase(pool: Pool): Promise<void> {
   await pool.query(
-    'TRUNCATE registrations, registration_history, extensions, accounts, registration_changes RESTART IDENTITY CASCADE',
+    'TRUNCATE registrations, registration_history, extensions, accounts, registration_changes, applied_flushes RESTART IDENTITY CASCADE',
   );
   // The change feed's positions restart with the sequence.
   await pool.query('UPDATE registration_changes_relay SET published_through = 0');

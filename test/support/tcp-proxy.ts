@@ -1,11 +1,14 @@
-// A TCP proxy in front of Postgres that a test can take down and bring back: to the service
-// this is exactly a database that went away (connections reset, new ones refused).
+// A TCP proxy in front of Postgres (or RabbitMQ) that a test can take down and bring back: to
+// the service this is exactly a server that went away (connections reset, new ones refused).
+// `hold()` stops forwarding what the service sends (its acks, for RabbitMQ) while it still
+// receives: the moment between a commit and its ack, held open.
 import * as net from 'node:net';
 import { closeAtFileEnd } from './cleanup';
 
 export class TcpProxy {
   private server: net.Server | undefined;
   private sockets = new Set<net.Socket>();
+  private pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   port = 0;
 
   constructor(
@@ -17,11 +20,14 @@ export class TcpProxy {
     this.server = net.createServer((client) => {
       const upstream = net.connect(this.targetPort, this.targetHost);
       this.sockets.add(client).add(upstream);
+      const pair = { client, upstream };
+      this.pairs.add(pair);
       const done = () => {
         client.destroy();
         upstream.destroy();
         this.sockets.delete(client);
         this.sockets.delete(upstream);
+        this.pairs.delete(pair);
       };
       client.pipe(upstream).pipe(client);
       client.on('error', done).on('close', done);
@@ -36,6 +42,18 @@ export class TcpProxy {
       () => this.server === server,
     );
     return this.port;
+  }
+
+  /**
+   * From now on, nothing the open connections' clients send reaches the server (what the server
+   * sends still reaches them): until the connection is closed, which then reaches the server.
+   */
+  hold(): void {
+    // Dropped rather than paused: a paused socket would not see the client go away either.
+    for (const { client, upstream } of this.pairs) {
+      client.unpipe(upstream);
+      client.on('data', () => undefined).resume(); // (unpipe left it paused)
+    }
   }
 
   /** Stops listening and resets every open connection. */

@@ -43,6 +43,12 @@ export class MetricsService {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  readonly batchRetries = new Counter({
+    name: 'registrations_batch_retries_total',
+    help: 'Batches not committed for a transient reason (database unavailable), to be retried whole',
+    labelNames: ['queue'],
+    registers: [this.registry],
+  });
   readonly deadLettered = new Counter({
     name: 'registrations_dead_lettered_total',
     help: 'Messages sent to the dead-letter queue, by reason code',

@@ -17,3 +17,4 @@ export * from './change.queries';
 export * from './dialect.queries';
 export * from './dialect-user.store';
 export * from './password-hash';
+export * from './read-ahead';

@@ -6,6 +6,8 @@
 // but for other writers (a flush, the sweeper, the other lane): the write's row-version check
 // catches their changes, as it does for any optimistic read. Whatever the read-ahead did not
 // cover (messages that came later, an AOR now to be read whole) is read when the batch comes.
+// One ReadAhead per lane, owned by the lane (apps/ingest's IngestLane): the store keeps no
+// per-lane state, it only fills and takes what the lane hands it with each batch.
 import type { DataSource } from 'typeorm';
 import { aorKey, RegistrationEvent } from '@app/registrations';
 import {
@@ -26,11 +28,11 @@ interface Pending {
   written?: readonly WrittenBinding[];
 }
 
-export class ReadAheads {
-  private readonly pending = new Map<string, Pending>();
+export class ReadAhead {
+  private pending: Pending | undefined;
 
   /** Reads the AORs of `events` for the lane's next batch, beside the batch being written. */
-  start(db: DataSource, lane: string, events: readonly RegistrationEvent[]): void {
+  start(db: DataSource, events: readonly RegistrationEvent[]): void {
     if (events.length === 0) return;
     const aors = batchAors(events);
     const realms = new Set<string>();
@@ -38,18 +40,18 @@ export class ReadAheads {
     const read = readStoredAors(db, [...aors.values()], [...realms], false).catch(
       () => undefined, // only a hint: the batch reads for itself
     );
-    this.pending.set(lane, { aors, realms, read });
+    this.pending = { aors, realms, read };
   }
 
   /** The lane's batch that started the read-ahead committed, having written `written`. */
-  committed(lane: string, written: readonly WrittenBinding[]): void {
-    const p = this.pending.get(lane);
+  committed(written: readonly WrittenBinding[]): void {
+    const p = this.pending;
     if (p && !p.written) p.written = written;
   }
 
   /** The lane's batch failed: what it started reading is no use. */
-  discard(lane: string): void {
-    this.pending.delete(lane);
+  discard(): void {
+    this.pending = undefined;
   }
 
   /**
@@ -58,12 +60,11 @@ export class ReadAheads {
    */
   async take(
     db: DataSource,
-    lane: string,
     aors: ReadonlyMap<string, AorRef>,
     realms: ReadonlySet<string>,
   ): Promise<StoredAors | undefined> {
-    const p = this.pending.get(lane);
-    this.pending.delete(lane);
+    const p = this.pending;
+    this.pending = undefined;
     if (!p?.written) return undefined;
     const read = await p.read;
     if (!read) return undefined;

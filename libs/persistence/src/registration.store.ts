@@ -8,7 +8,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { DataSource, QueryRunner } from 'typeorm';
 import { ChangeFeedOptions, outboxRecords, recordChanges } from './change-outbox';
 import { WriteConflict } from './transient-errors';
-import { ReadAheads } from './read-ahead';
+import type { ReadAhead } from './read-ahead';
 import {
   AorRef,
   batchAors,
@@ -43,7 +43,9 @@ const OPTIMISTIC_ATTEMPTS = 1;
 const MAX_ATTEMPTS = 6;
 
 export interface BatchOptions {
-  lane?: string;
+  /** The calling lane's read-ahead: taken for this batch, started for the next one. */
+  readAhead?: ReadAhead;
+  /** The events likely to come next on that lane, read while this batch is written. */
   next?: () => readonly RegistrationEvent[];
 }
 
@@ -97,8 +99,6 @@ export class RegistrationStore {
 
   private readonly changeFeed: ChangeFeedOptions;
 
-  private readonly readAheads = new ReadAheads();
-
   /** Write conflicts met by applyBatch (each cost one more attempt). */
   writeConflicts = 0;
 
@@ -116,9 +116,9 @@ export class RegistrationStore {
   }
 
   /**
-   * Applies a batch of events in order. `lane`: the queue it came from (a lane's batches come
-   * one at a time); `next`: the events likely to come next on that lane, read while this batch
-   * is written (ReadAheads).
+   * Applies a batch of events in order. `readAhead` and `next`: the lane's (its batches come one
+   * at a time) read-ahead, and the events likely to come next on that lane, read while this
+   * batch is written.
    */
   async applyBatch(
     events: readonly RegistrationEvent[],
@@ -143,7 +143,7 @@ export class RegistrationStore {
         for (const a of accountsWritten) this.accountsSeen.set(a.id, JSON.stringify(a));
         return result;
       } catch (e) {
-        if (opts.lane !== undefined) this.readAheads.discard(opts.lane);
+        opts.readAhead?.discard();
         const err = e as { code?: string; driverError?: { code?: string } };
         const conflict =
           e instanceof WriteConflict ||
@@ -165,7 +165,7 @@ export class RegistrationStore {
     events: readonly RegistrationEvent[],
     aors: Map<string, AorRef>,
     realms: Set<string>,
-    { lane, next }: BatchOptions,
+    { readAhead, next }: BatchOptions,
   ): Promise<{ result: BatchResult; accountsWritten: AccountUpsert[] }> {
     let t = performance.now();
     const step = (name: BatchStep) => {
@@ -175,7 +175,7 @@ export class RegistrationStore {
     };
     const db = q ?? this.ds;
     let stored =
-      (lane !== undefined && (await this.readAheads.take(this.ds, lane, aors, realms))) ||
+      (readAhead && (await readAhead.take(this.ds, aors, realms))) ||
       (await readStoredAors(db, [...aors.values()], [...realms], q !== undefined));
     step('read');
     const planOf = (s: StoredAors) =>
@@ -214,9 +214,9 @@ export class RegistrationStore {
     }
     if (q === undefined) {
       // The lane's next batch is read while this one is written, and gets its writes laid over.
-      if (lane !== undefined && next) this.readAheads.start(this.ds, lane, next());
+      if (readAhead && next) readAhead.start(this.ds, next());
       const written = await this.write(this.ds, plan, versions, newAors, true);
-      if (lane !== undefined) this.readAheads.committed(lane, written);
+      readAhead?.committed(written);
       step('write');
       return { result, accountsWritten: [] };
     }
@@ -279,7 +279,39 @@ export class RegistrationStore {
   async endBindings(
     selector: BindingSelector,
     reason: EndReason,
-    { atUs = Date.now() * 1000, guardUs = Math.floor(atUs / 1e6) * 1e6 }: EndOptions = {},
+    opts: EndOptions = {},
+  ): Promise<Binding[]> {
+    return this.inTransaction((q) => this.endIn(q, selector, reason, opts));
+  }
+
+  /**
+   * A reg_flush from another system, identified by its Msg-ID: ends the selected bindings as
+   * endBindings does, and records the flush as applied in the same transaction. Undefined when
+   * it was applied before (a redelivery): then nothing changes, so that bindings registered
+   * again after it stay.
+   */
+  async endBindingsOnce(
+    flushId: string,
+    selector: BindingSelector & { realm: string },
+    reason: EndReason,
+    opts: EndOptions & { publishedUs: number },
+  ): Promise<Binding[] | undefined> {
+    return this.inTransaction(async (q) => {
+      const claimed: unknown[] = await q.query(
+        `INSERT INTO applied_flushes (msg_id, realm_key, username_key, published_us)
+         VALUES ($1, lower($2), lower($3), $4) ON CONFLICT (msg_id) DO NOTHING RETURNING 1`,
+        [flushId, selector.realm, selector.username ?? null, opts.publishedUs],
+      );
+      if (claimed.length === 0) return undefined;
+      return this.endIn(q, selector, reason, opts);
+    });
+  }
+
+  private async endIn(
+    q: QueryRunner,
+    selector: BindingSelector,
+    reason: EndReason,
+    { atUs = Date.now() * 1000, guardUs = Math.floor(atUs / 1e6) * 1e6 }: EndOptions,
   ): Promise<Binding[]> {
     const where: string[] = ['ended_at IS NULL'];
     const params: unknown[] = [atUs, reason, guardUs];
@@ -293,31 +325,29 @@ export class RegistrationStore {
     if (selector.ids !== undefined) add('id = ANY(?::bigint[])', selector.ids);
     if (where.length === 1) throw new Error('endBindings needs a selector');
     if (selector.origin !== undefined) add('origin = ?', selector.origin);
-    return this.inTransaction(async (q) => {
-      const rows: Record<string, unknown>[] = await q.query(
-        `WITH ended AS (
-           UPDATE registrations
-              SET ended_at = LEAST(expires_at, to_timestamp($1 / 1e6)),
-                  end_reason = CASE WHEN expires_at <= to_timestamp($1 / 1e6) THEN 'expired' ELSE $2 END,
-                  expires = 0, event_us = GREATEST(event_us, $3::bigint)
-            WHERE ${where.join(' AND ')}
-            RETURNING *
-         ), history AS (${INSERT_HISTORY_FROM('ended')})
-         SELECT ${bindingSelect('ended')} FROM ended`,
-        params,
-      );
-      const ended = rows.map(fromBindingRow);
-      await recordChanges(
-        q,
-        ended.map((b) => ({
-          change: b.endReason ?? reason,
-          occurredUs: b.endedUs ?? atUs,
-          binding: b,
-        })),
-        this.changeFeed,
-      );
-      return ended;
-    });
+    const rows: Record<string, unknown>[] = await q.query(
+      `WITH ended AS (
+         UPDATE registrations
+            SET ended_at = LEAST(expires_at, to_timestamp($1 / 1e6)),
+                end_reason = CASE WHEN expires_at <= to_timestamp($1 / 1e6) THEN 'expired' ELSE $2 END,
+                expires = 0, event_us = GREATEST(event_us, $3::bigint)
+          WHERE ${where.join(' AND ')}
+          RETURNING *
+       ), history AS (${INSERT_HISTORY_FROM('ended')})
+       SELECT ${bindingSelect('ended')} FROM ended`,
+      params,
+    );
+    const ended = rows.map(fromBindingRow);
+    await recordChanges(
+      q,
+      ended.map((b) => ({
+        change: b.endReason ?? reason,
+        occurredUs: b.endedUs ?? atUs,
+        binding: b,
+      })),
+      this.changeFeed,
+    );
+    return ended;
   }
 
   /** Ends bindings past their expiry (reason expired). Only one instance sweeps at a time. */
@@ -362,6 +392,11 @@ export class RegistrationStore {
     const h = await this.ds.query(
       `DELETE FROM registration_history WHERE ended_at < now() - make_interval(days => $1)`,
       [historyDays],
+    );
+    // Flushes are remembered as long as tombstones: what could still be delivered again.
+    await this.ds.query(
+      `DELETE FROM applied_flushes WHERE applied_at < now() - make_interval(hours => $1)`,
+      [tombstoneHours],
     );
     return { tombstones: Number(t[1] ?? 0), history: Number(h[1] ?? 0) };
   }

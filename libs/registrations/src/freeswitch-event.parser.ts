@@ -1,6 +1,7 @@
 // FreeSWITCH mod_amqp events from exchange `TAP.Events`: CUSTOM sofia::register, ::unregister
 // and ::expire. Every header is a string. Formats: wire-formats.md §3.
 import { z } from 'zod';
+import { tooLong } from './field-limits';
 import { deriveMac } from './mac';
 import { MessageRejected, ParseResult, parseJsonObject, rejected } from './parse-result';
 import type { EventKind, RegistrationEvent } from './registration-event';
@@ -129,5 +130,7 @@ export function parseFreeswitchMessage(body: Buffer | string): ParseResult {
     fsProfile: m['profile-name'],
     fsHostname: m['FreeSWITCH-Hostname'],
   };
+  const long = tooLong(event);
+  if (long) return { ok: false, error: long };
   return { ok: true, event };
 }

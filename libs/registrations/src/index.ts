@@ -8,3 +8,5 @@ export * from './sip-contact';
 export * from './mac';
 export * from './time';
 export * from './kazoo-item';
+export * from './lane-plan';
+export * from './field-limits';

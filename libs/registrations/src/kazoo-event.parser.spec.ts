@@ -468,6 +468,7 @@ describe('Kazoo reg_flush', () => {
       kind: 'flush',
       realm: 'acme.sip.example.net',
       username: undefined,
+      msgId: 'f1', // what recognises it when delivered again
       ours: false,
     });
   });

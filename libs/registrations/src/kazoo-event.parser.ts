@@ -1,9 +1,10 @@
 // Kazoo `directory` messages from exchange `registrar`: `reg_success` (register, refresh,
 // unregister) and `reg_flush` (a flush issued by any system). Formats: wire-formats.md §2.
 import { z } from 'zod';
+import { tooLong } from './field-limits';
 import { deriveMac } from './mac';
 import { MessageRejected, ParseResult, parseJsonObject, rejected } from './parse-result';
-import type { EventKind, RegistrationEvent } from './registration-event';
+import type { EventKind, FlushCommand, RegistrationEvent } from './registration-event';
 import { parseContact } from './sip-contact';
 import { GREGORIAN_OFFSET_S, implausibleEventTime, MAX_EXPIRES_S } from './time';
 import {
@@ -64,6 +65,7 @@ const regFlush = z.object({
   Realm: requiredString,
   Username: looseString.optional(),
   'App-Name': looseString.optional(),
+  'Msg-ID': looseString.optional(),
 });
 
 /** App-Name this service puts on the flushes it publishes, so that it skips their echo. */
@@ -87,15 +89,21 @@ export function parseKazooMessage(body: Buffer | string): ParseResult {
   if (name === 'reg_flush') {
     const f = regFlush.safeParse(obj);
     if (!f.success) return rejected('invalid_payload', describeIssues(f.error));
-    return {
-      ok: true,
-      event: {
-        kind: 'flush',
-        realm: f.data.Realm,
-        username: f.data.Username,
-        ours: f.data['App-Name'] === OUR_APP_NAME,
-      },
+    const flush: FlushCommand = {
+      kind: 'flush',
+      realm: f.data.Realm,
+      username: f.data.Username,
+      msgId: f.data['Msg-ID'] || undefined,
+      ours: f.data['App-Name'] === OUR_APP_NAME,
     };
+    // (A Msg-ID is the key of applied_flushes: it must be indexable too.)
+    const long =
+      tooLong(flush) ??
+      (flush.msgId && Buffer.byteLength(flush.msgId) > 1024
+        ? new MessageRejected('value_too_long', 'Msg-ID is longer than 1024 bytes')
+        : undefined);
+    if (long) return { ok: false, error: long };
+    return { ok: true, event: flush };
   }
   if (name !== 'reg_success') {
     return rejected(
@@ -171,5 +179,11 @@ export function parseKazooMessage(body: Buffer | string): ParseResult {
     sipInstance: contact.sipInstance,
     mac: deriveMac(contact.sipInstance, m['User-Agent']),
   };
+  const long =
+    tooLong(event) ??
+    (accountId && ccv['Account-Realm'] !== undefined
+      ? tooLong({ realm: ccv['Account-Realm'] }) // accounts.realm_key is indexed too
+      : undefined);
+  if (long) return { ok: false, error: long };
   return { ok: true, event };
 }

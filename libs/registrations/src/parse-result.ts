@@ -2,7 +2,13 @@
 // processed (which travels with it to the dead-letter queue).
 import type { ProxyEvent } from './registration-event';
 
-export type RejectCode = 'not_json' | 'invalid_payload' | 'unknown_event' | 'invalid_contact';
+export type RejectCode =
+  | 'not_json'
+  | 'invalid_payload'
+  | 'unknown_event'
+  | 'invalid_contact'
+  /** A value longer than the store can index (field-limits.ts). */
+  | 'value_too_long';
 
 export class MessageRejected extends Error {
   constructor(

@@ -67,6 +67,8 @@ export interface FlushCommand {
   kind: 'flush';
   realm: string;
   username?: string;
+  /** Msg-ID: a flush delivered again after it was applied is recognised by it (and skipped). */
+  msgId?: string;
   /** Set when this service published the flush itself (already applied at the API). */
   ours: boolean;
 }

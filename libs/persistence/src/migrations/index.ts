@@ -7,6 +7,7 @@ import { ChangeRelayCursor1795900000000 } from './1795900000000-change-relay-cur
 import { BatchWriteCheck1796000000000 } from './1796000000000-batch-write-check';
 import { ChangeOutboxBrin1796100000000 } from './1796100000000-change-outbox-brin';
 import { AccountLiveCounts1796200000000 } from './1796200000000-account-live-counts';
+import { AppliedFlushes1796250000000 } from './1796250000000-applied-flushes';
 import { DialectUsers1796315000000 } from './1796315000000-dialect-users';
 
 /** Every migration, oldest first. */
@@ -20,5 +21,6 @@ export const MIGRATIONS = [
   BatchWriteCheck1796000000000,
   ChangeOutboxBrin1796100000000,
   AccountLiveCounts1796200000000,
+  AppliedFlushes1796250000000,
   DialectUsers1796315000000,
 ];
