@@ -7,6 +7,7 @@ import { ChangeRelayCursor1795900000000 } from './1795900000000-change-relay-cur
 import { BatchWriteCheck1796000000000 } from './1796000000000-batch-write-check';
 import { ChangeOutboxBrin1796100000000 } from './1796100000000-change-outbox-brin';
 import { AccountLiveCounts1796200000000 } from './1796200000000-account-live-counts';
+import { HotRefreshes1796317000000 } from './1796317000000-hot-refreshes';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   BatchWriteCheck1796000000000,
   ChangeOutboxBrin1796100000000,
   AccountLiveCounts1796200000000,
+  HotRefreshes1796317000000,
 ];
