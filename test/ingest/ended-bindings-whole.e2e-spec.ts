@@ -65,9 +65,18 @@ async function storedRow(username: string, contactUri?: string) {
     [REALM, username, contactUri ?? null],
   );
   expect(rows).toHaveLength(1);
-  // Dropped: the columns an end changes (and id, which history keeps as registration_id).
+  // Dropped: the columns an end changes (and id, which history keeps as registration_id), and
+  // the sweeper's bound (sweep_at), which is not part of a binding.
   const row = { ...rows[0], registration_id: rows[0].id };
-  for (const k of ['id', 'ended_at', 'end_reason', 'expires', 'event_us', 'last_msg_id'])
+  for (const k of [
+    'id',
+    'ended_at',
+    'end_reason',
+    'expires',
+    'event_us',
+    'last_msg_id',
+    'sweep_at',
+  ])
     delete row[k];
   return row;
 }
