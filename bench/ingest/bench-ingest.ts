@@ -33,6 +33,7 @@ import {
   PRODUCT_QUEUES,
   QUEUE_PREFIX,
   resetQueues,
+  TOPOLOGY,
 } from './bench-env';
 import { cpuReport, cpuSnapshot } from '../support/proc-cpu';
 import { runProduct } from './product-run';
@@ -91,6 +92,49 @@ function analyzeMeanwhile(pool: Pool): () => void {
       .catch(() => undefined);
   }, every * 1000);
   return () => clearInterval(timer);
+}
+
+/**
+ * The change feed's latency under the storm: every change event the app's relay publishes is
+ * received by a queue of our own bound to `registrations.changes`, and its arrival compared
+ * with its outbox row's `recorded_at` — the start of the statement that wrote it (Postgres has
+ * no commit time without track_commit_timestamp): an upper bound of commit → on the exchange,
+ * which includes the write statement itself.
+ */
+async function watchChanges(conn: amqp.ChannelModel) {
+  const ch = await conn.createChannel();
+  const exchange = TOPOLOGY.changes;
+  await ch.assertExchange(exchange.name, exchange.type, { durable: exchange.durable });
+  const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true });
+  await ch.bindQueue(queue, exchange.name, '#');
+  const arrivals = new Map<string, number>();
+  await ch.consume(
+    queue,
+    (m) => {
+      if (m) arrivals.set(m.properties.messageId as string, Date.now());
+    },
+    { noAck: true },
+  );
+  return {
+    /** p50/p99/max in ms over the changes received, or undefined if none arrived. */
+    async stop(pool: Pool): Promise<string> {
+      await ch.close().catch(() => undefined);
+      const { rows } = await pool.query<{ seq: string; at: number }>(
+        `SELECT seq::text AS seq, extract(epoch from recorded_at) * 1000 AS at FROM registration_changes`,
+      );
+      const lags = rows
+        .filter((r) => arrivals.has(r.seq))
+        .map((r) => arrivals.get(r.seq)! - Number(r.at))
+        .sort((a, b) => a - b);
+      if (lags.length === 0) return 'no change events received';
+      const q = (x: number) =>
+        Math.round(lags[Math.min(lags.length - 1, Math.floor(x * lags.length))]);
+      return (
+        `change feed: ${fmt(lags.length)} of ${fmt(rows.length)} changes received; recorded_at → ` +
+        `delivered from registrations.changes p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms`
+      );
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -173,6 +217,7 @@ async function main(): Promise<void> {
     for (const wave of WAVES) {
       const pre = await load(wave);
       const stopAnalyze = analyzeMeanwhile(pool);
+      const feed = changeFeed && wave === 'storm' ? await watchChanges(conn) : undefined;
       const p = await runProduct({
         env: {
           DATABASE_URL: BENCH_DATABASE_URL,
@@ -202,6 +247,7 @@ async function main(): Promise<void> {
           `(${stepMs(p.metrics)}); ` +
           `${p.cpu}; dead-lettered ${dead}; live bindings ${fmt(b.live)}, history ${fmt(b.history)}, changes ${fmt(b.changes)})`,
       );
+      if (feed) console.log(`round ${round} ingest ${wave} ${await feed.stop(pool)}`);
       if (dead > 0) throw new Error(`${dead} messages were dead-lettered; see ${p.log}`);
       checkWave(b, wave, 'ingest');
     }
