@@ -47,13 +47,31 @@ const OUTBOX = `, settled AS (SELECT count(*) FROM up),
            realm, username, id, jsonb_strip_nulls(to_jsonb(up) - 'id')
       FROM up CROSS JOIN outbox_lock WHERE end_reason IS NOT NULL OR refresh_count = 0 ORDER BY id)`;
 
-/** One statement (so one implicit transaction): the upsert, then history for ended rows. */
-const statement = (insert: string, changeFeed: boolean) => `
+/**
+ * What the product writes on first sight, with no reading: an extension for every AOR
+ * Kamailio marks First-Registration (`ext`), and accounts this pipeline has not written yet
+ * (`acc`). `ON CONFLICT DO NOTHING` keeps a redelivery harmless.
+ */
+const FIRST_SIGHT = (ext: string, acc: string) => `, extension AS (
+    INSERT INTO extensions (realm_key, username_key, realm, username, account_id)
+    SELECT DISTINCT ON (realm_key, username_key) realm_key, username_key, realm, username, account_id
+      FROM json_to_recordset(${ext}::json) AS x(realm_key text, username_key text, realm text, username text, account_id text)
+    ON CONFLICT (realm_key, username_key) DO NOTHING),
+  account AS (
+    INSERT INTO accounts (id, name, realm)
+    SELECT id, name, realm FROM json_to_recordset(${acc}::json) AS a(id text, name text, realm text)
+    ON CONFLICT (id) DO NOTHING)`;
+
+/**
+ * One statement (so one implicit transaction): the upsert, extensions and accounts first seen,
+ * the outbox rows (with the change feed), then history for ended rows.
+ */
+const statement = (insert: string, changeFeed: boolean, ext: string, acc: string) => `
   WITH up AS (
     ${insert}
     ON CONFLICT (realm_key, username_key, contact_uri) DO UPDATE SET ${SET}
      WHERE registrations.event_us <= EXCLUDED.event_us
-    RETURNING id, ${COLUMN_NAMES})${changeFeed ? OUTBOX : ''}
+    RETURNING id, ${COLUMN_NAMES})${FIRST_SIGHT(ext, acc)}${changeFeed ? OUTBOX : ''}
   INSERT INTO registration_history (registration_id, ${COLUMN_NAMES})
   SELECT id, ${COLUMN_NAMES} FROM up WHERE end_reason IS NOT NULL`;
 
@@ -67,21 +85,67 @@ function valuesStatement(n: number, changeFeed: boolean): string {
     const row = () =>
       `(${BINDING_COLUMNS.map((c) => (c.kind === 'us' ? `to_timestamp($${++p}::float8 / 1e6)` : `$${++p}`)).join(', ')})`;
     const rows = Array.from({ length: n }, row).join(',\n');
-    sql = statement(`INSERT INTO registrations (${COLUMN_NAMES}) VALUES ${rows}`, changeFeed);
+    sql = statement(
+      `INSERT INTO registrations (${COLUMN_NAMES}) VALUES ${rows}`,
+      changeFeed,
+      `$${p + 1}`,
+      `$${p + 2}`,
+    );
     valuesSql.set(`${n}/${changeFeed}`, sql);
   }
   return sql;
 }
 
-const JSON_SQL = { plain: statement(JSON_INSERT, false), feed: statement(JSON_INSERT, true) };
+const JSON_SQL = {
+  plain: statement(JSON_INSERT, false, '$2', '$3'),
+  feed: statement(JSON_INSERT, true, '$2', '$3'),
+};
 
-function query(variant: SqlVariant, rows: BareRow[], changeFeed: boolean): QueryConfig {
+/** The extensions and accounts of a batch, as the JSON parameters of FIRST_SIGHT. */
+interface FirstSight {
+  extensions: string;
+  accounts: string;
+}
+
+function query(
+  variant: SqlVariant,
+  rows: BareRow[],
+  changeFeed: boolean,
+  first: FirstSight,
+): QueryConfig {
   const name = `bare-${variant}${changeFeed ? '-feed' : ''}`;
   if (variant === 'json')
-    return { name, text: JSON_SQL[changeFeed ? 'feed' : 'plain'], values: [JSON.stringify(rows)] };
+    return {
+      name,
+      text: JSON_SQL[changeFeed ? 'feed' : 'plain'],
+      values: [JSON.stringify(rows), first.extensions, first.accounts],
+    };
   const values: unknown[] = [];
   for (const r of rows) for (const c of BINDING_COLUMNS) values.push(r[c.name] ?? null);
+  values.push(first.extensions, first.accounts);
   return { name: `${name}-${rows.length}`, text: valuesStatement(rows.length, changeFeed), values };
+}
+
+/** Extensions of the rows Kamailio marks first; accounts not in `written` yet (added to it). */
+function firstSight(rows: BareRow[], written: Set<string>): FirstSight {
+  const extensions: BareRow[] = [];
+  const accounts: BareRow[] = [];
+  for (const r of rows) {
+    if (r._first)
+      extensions.push({
+        realm_key: r.realm_key,
+        username_key: r.username_key,
+        realm: r.realm,
+        username: r.username,
+        account_id: r.account_id,
+      });
+    const id = r.account_id;
+    if (typeof id === 'string' && !written.has(id)) {
+      written.add(id);
+      accounts.push({ id, name: r._account_name, realm: r._account_realm });
+    }
+  }
+  return { extensions: JSON.stringify(extensions), accounts: JSON.stringify(accounts) };
 }
 
 export interface BareResult {
@@ -103,7 +167,11 @@ async function relay(conn: amqp.ChannelModel, db: Client, stopped: () => boolean
   const exchange = topology().changes;
   const ch = await conn.createConfirmChannel();
   await ch.assertExchange(exchange.name, exchange.type, { durable: exchange.durable });
-  let through = '0';
+  // From where the last run left off (the storm's relay, for the refresh wave).
+  const { rows: at } = await db.query<{ through: string }>(
+    'SELECT published_through::text AS through FROM registration_changes_relay WHERE id = 1',
+  );
+  let through = at[0]?.through ?? '0';
   while (!stopped()) {
     const { rows } = await db.query<{
       seq: string;
@@ -171,6 +239,7 @@ export async function runBare(
       (res, rej) => ((finish = res), (fail = rej)),
     );
     const pgPids: number[] = [];
+    const accountsWritten = new Set<string>();
     for (const queue of queues) {
       const db = new Client({
         connectionString: databaseUrl,
@@ -202,7 +271,9 @@ export async function runBare(
         for (const r of batchRows)
           byKey.set(`${r.realm_key}\u0000${r.username_key}\u0000${r.contact_uri}`, r);
         const t = performance.now();
-        await db.query(query(variant, [...byKey.values()], changeFeed));
+        // Accounts are shared by both queues' statements: ON CONFLICT DO NOTHING settles a race.
+        const sight = firstSight(batchRows, accountsWritten);
+        await db.query(query(variant, [...byKey.values()], changeFeed, sight));
         statementMs += performance.now() - t;
         ch.ack(last, true); // committed: ack the whole batch at once
         batches++;

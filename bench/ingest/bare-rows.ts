@@ -81,6 +81,11 @@ function kazooRow(b: Body): BareRow {
     authorizing_id: ccv['Authorizing-ID'],
     authorizing_type: ccv['Authorizing-Type'],
     owner_id: ccv['Owner-ID'],
+    // Not columns: what the bare pipeline needs for the extension and account rows. Kamailio
+    // says which registration is a phone's first; json_to_recordset ignores unknown keys.
+    _first: b['First-Registration'] === true || b['First-Registration'] === 'true',
+    _account_name: ccv['Account-Name'],
+    _account_realm: ccv['Account-Realm'],
   };
 }
 
@@ -114,6 +119,7 @@ function freeswitchRow(b: Body): BareRow {
     to_host: b['to-host'],
     fs_profile: b['profile-name'],
     fs_hostname: b['FreeSWITCH-Hostname'],
+    _first: sub === 'sofia::register' && b['update-reg'] !== 'true',
   };
 }
 

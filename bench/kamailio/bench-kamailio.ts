@@ -6,8 +6,10 @@
 // can do, so it sends as fast as Kamailio answers (the highest rate Kamailio sustains on this box).
 // Per wave: sipp's rate, retransmissions and failures, and the lag from the last 200 OK (sipp's
 // response-time trace) to the moment the database shows the wave's last commit (polled every
-// 5 ms). At the end the product's live count must equal Kamailio's. Last line: `lag ms: <n>`, the
-// larger of the two waves' lags. Figures go to docs/benchmarks.md ("Kamailio load").
+// 5 ms), and the per-event lag (the k-th 200 OK to the database showing k of the wave's rows,
+// sampled every 25 ms during the wave: p50/p99). At the end the
+// product's live count must equal Kamailio's. Last lines: `per-event lag p99 ms: <n>` and
+// `lag ms: <n>`, the larger of the two waves'. Figures go to docs/benchmarks.md ("Kamailio load").
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -51,6 +53,8 @@ interface Wave {
   name: string;
   sipp: SippResult;
   lagMs: number;
+  /** Per-event lag percentiles (ms): k-th 200 OK to the k-th event committed. */
+  eventLag: { p50: number; p99: number; max: number };
   /** 200 OKs per second from sipp's start to its last 200 OK. */
   rate: number;
   cpu: string;
@@ -109,6 +113,19 @@ async function main(): Promise<void> {
       ['refresh', 2, refreshed],
     ] as const) {
       const cpu0 = cpuSnapshot();
+      // Per-event lag: the wave's rows in the database (the same count as the end of the wave)
+      // sampled every 25 ms while sipp runs (then every 5 ms, below), matched in order with
+      // sipp's 200 OKs.
+      const samples: { at: number; n: number }[] = [];
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const n = await done();
+          samples.push({ at: Date.now(), n });
+          if (n >= PHONES) break;
+          await sleep(25);
+        }
+      })();
       const sipp = await runSipp({
         scenario: 'register',
         phones,
@@ -120,6 +137,8 @@ async function main(): Promise<void> {
         traceRtt: true,
         timeoutSec: 600,
       });
+      sampling = false;
+      await sampler;
       if (sipp.exitCode !== 0 || sipp.failed > 0 || sipp.successful !== PHONES)
         throw new Error(
           `sipp ${name}: exit ${sipp.exitCode}, ${sipp.successful} ok, ${sipp.failed} failed: ${sipp.errors}`,
@@ -130,7 +149,9 @@ async function main(): Promise<void> {
       let matchedAt = 0;
       const deadline = Date.now() + 120_000;
       while (!matchedAt) {
-        if ((await done()) >= PHONES) matchedAt = Date.now();
+        const n = await done();
+        samples.push({ at: Date.now(), n }); // for the per-event lag too
+        if (n >= PHONES) matchedAt = Date.now();
         else if (Date.now() > deadline) throw new Error(`${name}: the product never caught up`);
         else await sleep(5);
       }
@@ -138,6 +159,7 @@ async function main(): Promise<void> {
         name,
         sipp,
         lagMs: matchedAt - last200,
+        eventLag: perEventLag(sipp.responseTimes ?? [], samples),
         rate: (PHONES / (last200 - sipp.startedAt)) * 1000,
         cpu: cpuLine(cpu0, ingest.pid),
       };
@@ -147,6 +169,7 @@ async function main(): Promise<void> {
           `${sipp.failed} failed, ${fmt(sipp.retransmissions)} retransmissions; ` +
           `sipp exited ${sipp.endedAt - last200} ms after its last 200 OK; ` +
           `database complete ${wave.lagMs} ms after the last 200 OK ` +
+          `(per event, 200 OK → committed: p50 ${wave.eventLag.p50} ms, p99 ${wave.eventLag.p99} ms, max ${wave.eventLag.max} ms) ` +
           `(the product kept ${fmt((PHONES / (matchedAt - sipp.startedAt)) * 1000)} events/s over the wave); ` +
           wave.cpu,
       );
@@ -169,12 +192,31 @@ async function main(): Promise<void> {
       throw new Error(`counts differ: product ${product}, Kamailio ${kamailio}, phones ${PHONES}`);
     if (dead > 0) throw new Error(`${dead} messages were dead-lettered; see ${ingest.log}`);
     console.log(`counts equal: ${fmt(product)}`);
+    console.log(`per-event lag p99 ms: ${Math.max(...waves.map((w) => w.eventLag.p99))}`);
     console.log(`lag ms: ${Math.max(...waves.map((w) => w.lagMs))}`);
   } finally {
     await kam?.stop();
     await ingest.stop();
     await pool.end();
   }
+}
+
+/**
+ * The k-th 200 OK against the first sample showing k events committed (FIFO: Kamailio publishes
+ * in the order it answers, one queue): percentiles over every event, to the sampling's 25 ms.
+ */
+function perEventLag(okTimes: number[], samples: { at: number; n: number }[]): Wave['eventLag'] {
+  const lags: number[] = [];
+  let s = 0;
+  for (let k = 0; k < okTimes.length; k++) {
+    while (s < samples.length && samples[s].n < k + 1) s++;
+    if (s === samples.length) break;
+    lags.push(samples[s].at - okTimes[k]);
+  }
+  lags.sort((a, b) => a - b);
+  const at = (q: number) =>
+    lags.length ? lags[Math.min(lags.length - 1, Math.floor(q * lags.length))] : NaN;
+  return { p50: at(0.5), p99: at(0.99), max: lags.length ? lags[lags.length - 1] : NaN };
 }
 
 const OURS = new Set(['kamailio', 'postgres', 'beam.smp', 'sipp']);

@@ -62,6 +62,8 @@ export interface SippResult {
   endedAt: number;
   /** Epoch ms the last 200 OK arrived (with `traceRtt`; sipp's own clock, ms resolution). */
   lastResponseAt?: number;
+  /** Epoch ms of every 200 OK, in order (with `traceRtt`). */
+  responseTimes?: number[];
   statFile: string;
   errorFile: string;
   /** Last lines of the error file when there were failures. */
@@ -162,15 +164,19 @@ export async function runSipp(opts: SippOptions): Promise<SippResult> {
   const stat = lastStats(statFile);
   const startedAt = stat.startTimeMs ?? started;
   let lastResponseAt: number | undefined;
+  let responseTimes: number[] | undefined;
   if (opts.traceRtt) {
     // "<scenario>_<pid>_rtt.csv": Date_ms;response_time_ms;rtd_no, Date_ms from sipp's start.
     const rtt = readdirSync(workDir).find((f) => f.endsWith(`_${pid}_rtt.csv`));
     if (rtt) {
       let last = -1;
+      responseTimes = [];
       for (const line of readFileSync(join(workDir, rtt), 'utf8').split('\n').slice(1)) {
         const ms = Number(line.split(';')[0]);
+        if (line) responseTimes.push(Math.round(startedAt + ms));
         if (line && ms > last) last = ms;
       }
+      responseTimes.sort((a, b) => a - b);
       if (last >= 0) lastResponseAt = Math.round(startedAt + last);
     }
   }
@@ -188,6 +194,7 @@ export async function runSipp(opts: SippOptions): Promise<SippResult> {
     startedAt,
     endedAt,
     lastResponseAt,
+    responseTimes,
     statFile,
     errorFile,
     errors,

@@ -51,6 +51,14 @@ export const PREREAD_LOCKING_SQL = `
          k.realm_key AS "aorRealm", k.username_key AS "aorUser", ${REALM_ACCOUNTS}
     FROM k LEFT JOIN stored l USING (realm_key, username_key)`;
 
+const EXPIRES_AT = `to_timestamp(t."expiresUs" / 1e6)`;
+/**
+ * The sweeper's bound (migration 1796317000000) stays where it is when a refresh moves the
+ * expiry later, so that a refresh changes no indexed column (a HOT update); an earlier expiry
+ * lowers it, and a binding live again after its end starts from its new expiry.
+ */
+const SWEEP_AT_UPDATE = `sweep_at = CASE WHEN r.ended_at IS NULL THEN LEAST(r.sweep_at, ${EXPIRES_AT}) ELSE ${EXPIRES_AT} END`;
+
 /**
  * $1: bindings to write (stored ones with their id); $2, $3: the stored ones' ids and the row
  * versions read; $4: ended segments for history; $5: bindings of AORs seen first (extensions);
@@ -67,13 +75,13 @@ function writeSql(outbox: boolean): string {
   WITH t AS MATERIALIZED (
     SELECT * FROM json_to_recordset($1::json) AS t(id bigint, ${BINDING_RECORDSET})
   ), updated AS (
-    UPDATE registrations r SET ${bindingUpdateSet('t')}
+    UPDATE registrations r SET ${bindingUpdateSet('t')}, ${SWEEP_AT_UPDATE}
       FROM t JOIN unnest($2::bigint[], $3::text[]) AS v(id, row_version) ON v.id = t.id
      WHERE r.id = t.id AND r.xmin = v.row_version::xid
     RETURNING r.id, r.realm_key, r.username_key, r.contact_uri, r.xmin::text AS row_version
   ), inserted AS (
-    INSERT INTO registrations (${COLUMN_NAMES})
-    SELECT ${bindingRecordsetSelect('t')} FROM t WHERE t.id IS NULL
+    INSERT INTO registrations (${COLUMN_NAMES}, sweep_at)
+    SELECT ${bindingRecordsetSelect('t')}, ${EXPIRES_AT} FROM t WHERE t.id IS NULL
     ON CONFLICT (realm_key, username_key, contact_uri) DO NOTHING
     RETURNING id, realm_key, username_key, contact_uri, xmin::text AS row_version
   ), upserted AS (

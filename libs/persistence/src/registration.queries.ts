@@ -194,16 +194,23 @@ export class RegistrationQueries {
   /** Live bindings of one account, or of all accounts when accountId is undefined. */
   async countLive(accountId?: string): Promise<number> {
     // An account's: its not-ended bindings (counted by triggers, migration 1796200000000) but
-    // those past expiry that the sweeper has not ended yet.
+    // those past expiry that the sweeper has not ended yet, found through their sweep bound
+    // (sweep_at ≤ expires_at, migration 1796317000000). Every account's: the same over all
+    // accounts, plus the live bindings no account owns (counted from the rows, usually few).
     const [row] = accountId
       ? await this.prepared<{ n: number }>(
           `SELECT ((SELECT coalesce(sum(c.n), 0) FROM account_live_counts c WHERE c.account_id = $1)
                  - (SELECT count(*) FROM registrations r
-                     WHERE r.account_id = $1 AND r.ended_at IS NULL AND r.expires_at <= now()))::int AS n`,
+                     WHERE r.account_id = $1 AND r.ended_at IS NULL AND r.sweep_at <= now()
+                       AND r.expires_at <= now()))::int AS n`,
           [accountId],
         )
       : await this.prepared<{ n: number }>(
-          `SELECT count(*)::int AS n FROM registrations r WHERE ${LIVE}`,
+          `SELECT ((SELECT coalesce(sum(c.n), 0) FROM account_live_counts c)
+                 + (SELECT count(*) FROM registrations r WHERE r.account_id IS NULL AND ${LIVE})
+                 - (SELECT count(*) FROM registrations r
+                     WHERE r.account_id IS NOT NULL AND r.ended_at IS NULL AND r.sweep_at <= now()
+                       AND r.expires_at <= now()))::int AS n`,
           [],
         );
     return row.n;

@@ -350,15 +350,28 @@ export class RegistrationStore {
     return ended;
   }
 
-  /** Ends bindings past their expiry (reason expired). Only one instance sweeps at a time. */
+  /**
+   * Ends bindings past their expiry (reason expired). Only one instance sweeps at a time.
+   * Due bindings are found by their sweep bound (sweep_at ≤ expires_at, migration
+   * 1796317000000), which refreshes leave behind: bindings whose bound passed but that were
+   * refreshed meanwhile get their bound moved up to their expiry.
+   */
   async expireDue(limit = 5000): Promise<Binding[] | undefined> {
     return this.inTransaction(async (q) => {
       const [{ locked }] = await q.query(`SELECT pg_try_advisory_xact_lock(7406312) AS locked`);
       if (!locked) return undefined;
+      await q.query(
+        `UPDATE registrations r SET sweep_at = r.expires_at
+           FROM (SELECT id FROM registrations
+                  WHERE ended_at IS NULL AND sweep_at <= now() AND expires_at > now()
+                  ORDER BY sweep_at LIMIT $1 FOR UPDATE SKIP LOCKED) m
+          WHERE r.id = m.id`,
+        [limit],
+      );
       const rows: Record<string, unknown>[] = await q.query(
         `WITH due AS (
-           SELECT id FROM registrations WHERE ended_at IS NULL AND expires_at <= now()
-            ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
+           SELECT id FROM registrations WHERE ended_at IS NULL AND sweep_at <= now() AND expires_at <= now()
+            ORDER BY sweep_at LIMIT $1 FOR UPDATE SKIP LOCKED
          ), ended AS (
            UPDATE registrations r SET ended_at = r.expires_at, end_reason = 'expired', expires = 0
              FROM due WHERE r.id = due.id RETURNING r.*

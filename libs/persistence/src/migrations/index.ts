@@ -9,6 +9,7 @@ import { ChangeOutboxBrin1796100000000 } from './1796100000000-change-outbox-bri
 import { AccountLiveCounts1796200000000 } from './1796200000000-account-live-counts';
 import { AppliedFlushes1796250000000 } from './1796250000000-applied-flushes';
 import { DialectUsers1796315000000 } from './1796315000000-dialect-users';
+import { HotRefreshes1796317000000 } from './1796317000000-hot-refreshes';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   AccountLiveCounts1796200000000,
   AppliedFlushes1796250000000,
   DialectUsers1796315000000,
+  HotRefreshes1796317000000,
 ];
