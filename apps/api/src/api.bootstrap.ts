@@ -10,8 +10,12 @@ import type { AppConfig } from '@app/config';
 import { startupLogger } from '@app/observability';
 import { ApiModule } from './api.module';
 import { formOrJsonBody } from './http/form-or-json-body';
+import { registerConsoleAssets } from './console/console-assets';
 
-export async function createApiApp(config: AppConfig, opts: { port?: number } = {}) {
+export async function createApiApp(
+  config: AppConfig,
+  opts: { port?: number; consoleDir?: string } = {},
+) {
   const adapter = new FastifyAdapter({
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID().replace(/-/g, ''),
@@ -98,6 +102,7 @@ export async function createApiApp(config: AppConfig, opts: { port?: number } = 
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
+  await registerConsoleAssets(app, opts.consoleDir);
   await app.listen(opts.port ?? config.PORT, config.HOST);
   return { app, url: await app.getUrl() };
 }

@@ -6,6 +6,7 @@ import { PersistenceModule } from '@app/persistence';
 import { loggerModule, MetricsService } from '@app/observability';
 import { AuthService } from './auth/auth.service';
 import { ChangesController, ChangeSchemaController } from './changes/changes.controller';
+import { ConsoleController } from './console/console.controller';
 import { ExtensionRegistrationsController } from './extensions/extension-registrations.controller';
 import { ExtensionRegistrationsService } from './extensions/extension-registrations.service';
 import { CommandPublisher } from './flush/command-publisher';
@@ -39,6 +40,7 @@ export class ApiModule {
         RegistrationHistoryController,
         SipxcomRegistrationsController,
         ExtensionRegistrationsController,
+        ConsoleController,
       ],
       providers: [
         MetricsService,

@@ -18,6 +18,7 @@ import { CredentialStore } from './credential.store';
 import { RegistrationQueries } from './registration.queries';
 import { ChangeQueries } from './change.queries';
 import { DialectQueries } from './dialect.queries';
+import { ConsoleQueries } from './console.queries';
 
 @Global()
 @Module({})
@@ -44,6 +45,7 @@ export class PersistenceModule implements OnApplicationShutdown {
         RegistrationQueries,
         ChangeQueries,
         DialectQueries,
+        ConsoleQueries,
       ],
       exports: [
         DataSource,
@@ -53,6 +55,7 @@ export class PersistenceModule implements OnApplicationShutdown {
         RegistrationQueries,
         ChangeQueries,
         DialectQueries,
+        ConsoleQueries,
       ],
     };
   }
