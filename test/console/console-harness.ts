@@ -62,6 +62,9 @@ export interface PhoneOpts {
   userAgent?: string;
   sourceIp?: string;
   expires?: number;
+  /** Event-Timestamp (Unix seconds); a second ago when omitted. */
+  ts?: number;
+  callId?: string;
 }
 
 /** A Kamailio reg_success (kazoo module, `registrar` exchange) as the real capture has it. */
@@ -70,12 +73,12 @@ export function kamailioRegister(o: PhoneOpts): Outgoing {
   const body = {
     'Event-Category': 'directory',
     'Event-Name': 'reg_success',
-    Status: 'Registered',
-    'Event-Timestamp': Math.floor(Date.now() / 1000) - 1,
+    Status: o.expires === 0 ? 'Unregistered' : 'Registered',
+    'Event-Timestamp': o.ts ?? Math.floor(Date.now() / 1000) - 1,
     Expires: o.expires ?? 600,
     'First-Registration': true,
     Contact: o.contact ?? `<sip:${o.username}@${ip}:5060;transport=UDP>`,
-    'Call-ID': `${o.username}-${randomUUID()}`,
+    'Call-ID': o.callId ?? `${o.username}-${randomUUID()}`,
     Realm: o.realm,
     Username: o.username,
     'From-User': o.username,

@@ -5,14 +5,17 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { onSignedOut, request, Session, storedToken, storeToken } from './api';
 import { BindingsView } from './bindings-view';
+import { ChartsView } from './charts-view';
+import { TimelineView } from './timeline-view';
 import { SignIn } from './sign-in';
 import './styles.css';
 
-type View = 'bindings';
+type View = 'bindings' | 'charts' | 'timeline';
+const VIEWS: View[] = ['bindings', 'charts', 'timeline'];
 
 function parseHash(): { view: View; params: URLSearchParams } {
   const [path, query] = location.hash.replace(/^#\/?/, '').split('?');
-  const view: View = (['bindings'] as const).find((v) => v === path) ?? 'bindings';
+  const view: View = VIEWS.find((v) => v === path) ?? 'bindings';
   return { view, params: new URLSearchParams(query ?? '') };
 }
 
@@ -66,9 +69,11 @@ function App() {
       <header>
         <h1>Registrations</h1>
         <nav aria-label="Views">
-          <a href={`#/bindings?account=${accountId}`} aria-current={route.view === 'bindings'}>
-            Bindings
-          </a>
+          {VIEWS.map((v) => (
+            <a key={v} href={`#/${v}?account=${accountId}`} aria-current={route.view === v}>
+              {v[0].toUpperCase() + v.slice(1)}
+            </a>
+          ))}
         </nav>
         <label class="account">
           Account
@@ -100,6 +105,10 @@ function App() {
       <main>
         {route.view === 'bindings' && (
           <BindingsView key={accountId} accountId={accountId} accountLabel={label} />
+        )}
+        {route.view === 'charts' && <ChartsView key={accountId} accountId={accountId} />}
+        {route.view === 'timeline' && (
+          <TimelineView accountId={accountId} user={route.params.get('user') ?? ''} />
         )}
       </main>
     </div>

@@ -7,6 +7,7 @@ import { loggerModule, MetricsService } from '@app/observability';
 import { AuthService } from './auth/auth.service';
 import { ChangesController, ChangeSchemaController } from './changes/changes.controller';
 import { ConsoleController } from './console/console.controller';
+import { ConsoleStatsController } from './console/console-stats.controller';
 import { ExtensionRegistrationsController } from './extensions/extension-registrations.controller';
 import { ExtensionRegistrationsService } from './extensions/extension-registrations.service';
 import { CommandPublisher } from './flush/command-publisher';
@@ -41,6 +42,7 @@ export class ApiModule {
         SipxcomRegistrationsController,
         ExtensionRegistrationsController,
         ConsoleController,
+        ConsoleStatsController,
       ],
       providers: [
         MetricsService,

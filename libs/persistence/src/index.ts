@@ -16,3 +16,4 @@ export * from './change-outbox';
 export * from './change.queries';
 export * from './dialect.queries';
 export * from './console.queries';
+export * from './console-stats.queries';

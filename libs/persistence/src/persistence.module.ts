@@ -19,6 +19,7 @@ import { RegistrationQueries } from './registration.queries';
 import { ChangeQueries } from './change.queries';
 import { DialectQueries } from './dialect.queries';
 import { ConsoleQueries } from './console.queries';
+import { ConsoleStatsQueries } from './console-stats.queries';
 
 @Global()
 @Module({})
@@ -46,6 +47,7 @@ export class PersistenceModule implements OnApplicationShutdown {
         ChangeQueries,
         DialectQueries,
         ConsoleQueries,
+        ConsoleStatsQueries,
       ],
       exports: [
         DataSource,
@@ -56,6 +58,7 @@ export class PersistenceModule implements OnApplicationShutdown {
         ChangeQueries,
         DialectQueries,
         ConsoleQueries,
+        ConsoleStatsQueries,
       ],
     };
   }
