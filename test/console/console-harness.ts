@@ -6,21 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { chromium, Browser } from 'playwright-core';
 import { keys } from '@app/messaging';
 import type { Outgoing } from '../support/amqp';
 
 export const REPO = resolve(__dirname, '../..');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** Builds web/ into .work/<name> (Vite, a few seconds) and returns the directory. */
 export function buildConsole(name = 'console-e2e'): string {
@@ -41,18 +30,7 @@ export function buildConsole(name = 'console-e2e'): string {
   return outDir;
 }
 
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: the console's browser tests drive it. Install it (apt-get install chromium) or set CHROMIUM_PATH.`,
-    );
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    timeout: 120_000,
-  });
-}
+export { launchChromium } from '../../scripts/support/chromium';
 
 export interface PhoneOpts {
   realm: string;

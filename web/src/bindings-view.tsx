@@ -6,6 +6,8 @@ import { accountPath, request, send, storedToken } from './api';
 import {
   address,
   bindingKey,
+  contactUri,
+  shortTime,
   BindingItem,
   expiresAtMs,
   filterParams,
@@ -334,12 +336,16 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
                     </a>
                   </td>
                   <td>{b.realm}</td>
-                  <td class="mono">{b.contact}</td>
+                  <td class="mono contact" title={b.original_contact}>
+                    {contactUri(b)}
+                  </td>
                   <td class="mono">{address(b.source_ip, b.source_port)}</td>
                   <td class="mono">{address(b.proxy_ip, b.proxy_port)}</td>
-                  <td>{b.user_agent}</td>
+                  <td class="agent">{b.user_agent}</td>
                   <td class="mono">{macOf(b) ?? ''}</td>
-                  <td>{since === undefined ? '' : new Date(since).toLocaleString()}</td>
+                  <td title={since === undefined ? '' : new Date(since).toLocaleString()}>
+                    {since === undefined ? '' : shortTime(since, now)}
+                  </td>
                   <td class="num">{exp === undefined ? '' : formatDuration(exp - now)}</td>
                   <td class="num">{b.refresh_count ?? ''}</td>
                   <td>

@@ -104,6 +104,22 @@ export function formatDuration(ms: number): string {
   return h > 0 ? `${h}:${pad(m)}:${pad(r)}` : `${m}:${pad(r)}`;
 }
 
+/** The contact's URI without its parameters' noise: what is inside <…>, else the contact. */
+export function contactUri(b: BindingItem): string {
+  const m = /<([^>]+)>/.exec(b.original_contact ?? '');
+  return m ? m[1] : (b.contact ?? '');
+}
+
+/** A time as hh:mm:ss today, else yyyy-mm-dd hh:mm (local). */
+export function shortTime(ms: number, now = Date.now()): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return new Date(now).toDateString() === d.toDateString()
+    ? `${hm}:${pad(d.getSeconds())}`
+    : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hm}`;
+}
+
 export const address = (ip?: string, port?: string) =>
   ip ? (port ? `${ip.includes(':') ? `[${ip}]` : ip}:${port}` : ip) : '';
 
