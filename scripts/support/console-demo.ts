@@ -59,7 +59,7 @@ const INSERT_LIVE = `
          '<urn:uuid:00000000-0000-1000-8000-' || mac || '>', mac
     FROM (
       SELECT i, username, ip, mac, ua, expires, first_at,
-             greatest(first_at, now() - make_interval(secs => (i * 7) % expires)) AS last_at,
+             greatest(first_at, now() - make_interval(secs => (i * 7) % (expires / 2))) AS last_at,
              'sip:' || username || '@' || ip || ':5060;transport=udp' AS contact_uri
         FROM (
           SELECT i, (1000 + CASE WHEN i % 25 = 24 THEN i - 1 ELSE i END)::text AS username,
