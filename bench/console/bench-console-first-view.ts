@@ -35,7 +35,7 @@ async function main(): Promise<void> {
       .locator('[data-testid=feed-state]', { hasText: 'live' })
       .waitFor({ timeout: 60_000 });
     await page.locator('table.bindings tbody tr').first().waitFor({ timeout: 60_000 });
-    const shown = (await page.evaluate('performance.now()')) as number;
+    const shown = await page.evaluate<number>('performance.now()');
     const total = await page.locator('[data-testid=total]').textContent();
     return { ms: shown, total };
   };
