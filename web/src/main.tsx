@@ -6,12 +6,13 @@ import { useEffect, useState } from 'preact/hooks';
 import { onSignedOut, request, Session, storedToken, storeToken } from './api';
 import { BindingsView } from './bindings-view';
 import { ChartsView } from './charts-view';
+import { HealthView } from './health-view';
 import { TimelineView } from './timeline-view';
 import { SignIn } from './sign-in';
 import './styles.css';
 
-type View = 'bindings' | 'charts' | 'timeline';
-const VIEWS: View[] = ['bindings', 'charts', 'timeline'];
+type View = 'bindings' | 'charts' | 'timeline' | 'health';
+const VIEWS: View[] = ['bindings', 'charts', 'timeline', 'health'];
 
 function parseHash(): { view: View; params: URLSearchParams } {
   const [path, query] = location.hash.replace(/^#\/?/, '').split('?');
@@ -107,6 +108,7 @@ function App() {
           <BindingsView key={accountId} accountId={accountId} accountLabel={label} />
         )}
         {route.view === 'charts' && <ChartsView key={accountId} accountId={accountId} />}
+        {route.view === 'health' && <HealthView />}
         {route.view === 'timeline' && (
           <TimelineView accountId={accountId} user={route.params.get('user') ?? ''} />
         )}

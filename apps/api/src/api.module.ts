@@ -8,6 +8,7 @@ import { AuthService } from './auth/auth.service';
 import { ChangesController, ChangeSchemaController } from './changes/changes.controller';
 import { ConsoleController } from './console/console.controller';
 import { ConsoleStatsController } from './console/console-stats.controller';
+import { ConsoleHealthService } from './console/console-health.service';
 import { ExtensionRegistrationsController } from './extensions/extension-registrations.controller';
 import { ExtensionRegistrationsService } from './extensions/extension-registrations.service';
 import { CommandPublisher } from './flush/command-publisher';
@@ -53,6 +54,7 @@ export class ApiModule {
         AccountScopeService,
         SipxcomRegistrationsService,
         ExtensionRegistrationsService,
+        ConsoleHealthService,
         { provide: APP_FILTER, useClass: KazooExceptionFilter },
       ],
     };

@@ -8,6 +8,7 @@ import { ConsoleQueries } from '@app/persistence';
 import { AuthService } from '../auth/auth.service';
 import { envelope, KazooError } from '../kazoo/kazoo-envelope';
 import { KazooListService } from '../kazoo/kazoo-list.service';
+import { ConsoleHealthService } from './console-health.service';
 import { encodeStartKey, parseListQuery } from '../kazoo/list-query';
 
 const DEFAULT_PAGE = 50;
@@ -20,7 +21,21 @@ export class ConsoleController {
     private readonly auth: AuthService,
     private readonly queries: ConsoleQueries,
     private readonly pages: KazooListService,
+    private readonly health: ConsoleHealthService,
   ) {}
+
+  @Get('console/health')
+  @ApiOperation({
+    summary:
+      'Ingest health (any signed-in account; no tenant data): database, the ingest app (readiness, events consumed and per second, dead-lettered), and the messages waiting in its queues',
+  })
+  async ingestHealth(@Req() req: FastifyRequest) {
+    const principal = await this.auth.authenticate(req);
+    return envelope(
+      { authToken: principal.token, requestId: String(req.id) },
+      await this.health.read(),
+    );
+  }
 
   @Get('console/accounts/:accountId/bindings')
   @ApiOperation({
