@@ -199,6 +199,53 @@ describe('the console, in Chromium', () => {
     await page.close();
   });
 
+  it('is usable from the keyboard: sign-in, sorting, and a flush confirmation cancelled with Escape', async () => {
+    const page = await context!.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT);
+    try {
+      await page.goto(`${api.url}/console/`);
+      // The secret field has the focus on arrival; Enter submits.
+      await page.waitForFunction(
+        "document.activeElement && document.activeElement.id === 'secret'",
+      );
+      await page.keyboard.type(aToken);
+      await page.keyboard.press('Enter');
+      await page.locator('[data-testid=feed-state]', { hasText: 'live' }).waitFor();
+      await page.locator('tr[data-user=bob]').waitFor();
+      // Sort by user, descending: focus the header button, Enter twice.
+      await page.focus('th button.sort >> text=User');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Enter');
+      await page.locator('th[aria-sort=descending]').waitFor();
+      const users = await usersShown(page);
+      expect(users).toEqual([...users].sort().reverse());
+      await page.focus('button[aria-label="Flush bob@a.console-e2e.test"]');
+      await page.keyboard.press('Enter');
+      await page.locator('[data-testid=confirm-text]').waitFor();
+      await page.keyboard.press('Escape');
+      await page.locator('dialog.confirm').waitFor({ state: 'detached' });
+      expect(await liveCount(h!.pool, A.id)).toBeGreaterThanOrEqual(4);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('fits a phone-sized screen: the page does not scroll sideways (the table scrolls in its box)', async () => {
+    const phone = await browser!.newContext({ viewport: { width: 390, height: 844 } });
+    try {
+      const page = await phone.newPage();
+      page.setDefaultTimeout(UI_TIMEOUT);
+      await page.goto(`${api.url}/console/`);
+      await page.fill('#secret', aToken);
+      await page.click('button[type=submit]');
+      await page.locator('tr[data-user=alice]').first().waitFor();
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+      expect(await page.locator('tr[data-user=alice] td').first().isVisible()).toBe(true);
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('returns to sign-in when the token stops being accepted (401)', async () => {
     const page = await signIn(aToken);
     await h!.pool.query(`UPDATE auth_tokens SET expires_at = now() - interval '1 second'`);

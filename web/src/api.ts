@@ -62,13 +62,16 @@ export async function send(
   let message = `${res.status} ${res.statusText}`;
   try {
     const b = (await res.json()) as { message?: string; data?: unknown };
+    const data = b.data as { message?: unknown } | string | null | undefined;
     const detail =
-      b.data === undefined || b.data === null
+      data === undefined || data === null
         ? ''
-        : typeof b.data === 'string'
-          ? b.data
-          : JSON.stringify(b.data);
-    message = [b.message ?? '', detail].filter((x) => x !== '' && x !== '{}').join(': ');
+        : typeof data === 'string'
+          ? data
+          : typeof data.message === 'string'
+            ? data.message
+            : JSON.stringify(data);
+    message = [...new Set([b.message ?? '', detail])].filter((x) => x && x !== '{}').join(': ');
   } catch {
     // not JSON: keep the status line
   }

@@ -316,9 +316,7 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
                   </button>
                 </th>
               ))}
-              <th>
-                <span class="visually-hidden">Actions</span>
-              </th>
+              <th aria-label="Actions" />
             </tr>
           </thead>
           <tbody>

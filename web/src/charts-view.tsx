@@ -144,9 +144,7 @@ function AgentBreakdown(props: { agents: Agents }) {
           <th>Model</th>
           <th>Firmware</th>
           <th class="num">Phones</th>
-          <th>
-            <span class="visually-hidden">Share</span>
-          </th>
+          <th aria-label="Share" />
         </tr>
       </thead>
       <tbody>

@@ -1,5 +1,5 @@
 // Sign-in: an API key (exchanged for a token) or a token (this product's or Kazoo's).
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { signIn, Session } from './api';
 
 export function SignIn(props: {
@@ -9,6 +9,9 @@ export function SignIn(props: {
   const [secret, setSecret] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+  // Focused from here: the autofocus attribute of an element rendered by script is honoured late.
+  useEffect(() => input.current?.focus(), []);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -34,7 +37,7 @@ export function SignIn(props: {
           type="password"
           autocomplete="off"
           required
-          autoFocus
+          ref={input}
           value={secret}
           onInput={(e) => setSecret((e.target as HTMLInputElement).value)}
         />
