@@ -3,6 +3,7 @@
 // plain SVG; every figure is also written out as text (for screen readers and the tests).
 import { useEffect, useState } from 'preact/hooks';
 import { accountPath, request } from './api';
+import { splitAgent } from './agents';
 
 type Window = 'hour' | 'day' | 'week';
 interface LivePoint {
@@ -35,13 +36,6 @@ const H = 180;
 
 const time = (t: number) =>
   new Date(t * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-
-/** A phone's model and firmware from its User-Agent ("Yealink SIP-T46S 66.86.0.15"). */
-export function splitAgent(ua: string | null): { model: string; firmware: string } {
-  if (!ua) return { model: '(none)', firmware: '' };
-  const m = /^(.*?)[\s/]+v?(\d+(?:\.\w+)+)\b(.*)$/.exec(ua);
-  return m ? { model: m[1].trim() || ua, firmware: m[2] } : { model: ua, firmware: '' };
-}
 
 function LiveChart(props: { points: LivePoint[] }) {
   const pts = props.points;
