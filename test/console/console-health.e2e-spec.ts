@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { keys } from '@app/messaging';
 import { accountIdFor, accountWithToken, ApiHarness, http, startApi } from '../support/api-harness';
 import { waitForLive } from '../support/api-fixtures';
-import { T } from '../support/amqp';
+import { topology } from '@app/messaging';
 import { startIngest, Harness } from '../support/ingest-harness';
 import { eventually } from '../support/poll';
 import { buildConsole, kamailioRegister, launchChromium } from './console-harness';
@@ -17,6 +17,10 @@ let api: ApiHarness;
 let browser: Browser | undefined;
 const H = { id: accountIdFor('console-health'), name: 'Health Co', realm: 'h.console-e2e.test' };
 let token: string;
+// Queues of its own: the counts checked are this ingest app's, whatever other consumers of the
+// test vhost's `regtest.*` queues (a suite that failed to close its app) may take.
+const PREFIX = 'regtest-console-health';
+const Q = topology({ kazooExchangeDurable: false, queuePrefix: PREFIX });
 
 interface Health {
   database: string;
@@ -30,8 +34,16 @@ interface Health {
 beforeAll(async () => {
   browser = await launchChromium();
   const consoleDir = buildConsole('console-health-e2e');
-  h = await startIngest();
-  api = await startApi({ INGEST_URL: h.ingest.url.replace('[::1]', '127.0.0.1') }, { consoleDir });
+  h = await startIngest({ QUEUE_PREFIX: PREFIX });
+  for (const q of [Q.kazooQueue, Q.freeswitchQueue, Q.deadLetterQueue]) {
+    const ch = await h.broker.conn.createChannel();
+    await ch.purgeQueue(q.name);
+    await ch.close();
+  }
+  api = await startApi(
+    { QUEUE_PREFIX: PREFIX, INGEST_URL: h.ingest.url.replace('[::1]', '127.0.0.1') },
+    { consoleDir },
+  );
   token = (await accountWithToken(api, H)).token;
   await h.broker.publish([
     kamailioRegister({ ...H, accountId: H.id, username: 'h1' }),
@@ -67,8 +79,8 @@ it('reports the database, the ingest app, events consumed, dead letters and the 
   });
   expect(health.events_total).toBeGreaterThanOrEqual(2);
   const byName = Object.fromEntries(health.queues.map((q) => [q.name, q]));
-  expect(byName[T.kazooQueue.name].consumers).toBeGreaterThanOrEqual(1);
-  expect(byName[T.deadLetterQueue.name].messages).toBe(1);
+  expect(byName[Q.kazooQueue.name].consumers).toBeGreaterThanOrEqual(1);
+  expect(byName[Q.deadLetterQueue.name].messages).toBe(1);
 });
 
 it('answers 401 without a token, and says so when the ingest app cannot be reached', async () => {
