@@ -1,12 +1,14 @@
 // The console's ingest health panel: GET /v2/console/health against the real ingest app
 // (its /readyz and /metrics, reached through INGEST_URL) and the real broker's queues, and the
 // view showing it in Chromium.
+import * as amqp from 'amqplib';
 import type { Browser } from 'playwright-core';
 import { keys } from '@app/messaging';
 import { accountIdFor, accountWithToken, ApiHarness, http, startApi } from '../support/api-harness';
 import { waitForLive } from '../support/api-fixtures';
 import { topology } from '@app/messaging';
 import { startIngest, Harness } from '../support/ingest-harness';
+import { TEST_AMQP_URL } from '../support/test-env';
 import { eventually } from '../support/poll';
 import { buildConsole, kamailioRegister, launchChromium } from './console-harness';
 
@@ -34,12 +36,9 @@ interface Health {
 beforeAll(async () => {
   browser = await launchChromium();
   const consoleDir = buildConsole('console-health-e2e');
+  // Fresh queues (a durable queue left bound to `registrar` collects other suites' messages).
+  await deleteQueues();
   h = await startIngest({ QUEUE_PREFIX: PREFIX });
-  for (const q of [Q.kazooQueue, Q.freeswitchQueue, Q.deadLetterQueue]) {
-    const ch = await h.broker.conn.createChannel();
-    await ch.purgeQueue(q.name);
-    await ch.close();
-  }
   api = await startApi(
     { QUEUE_PREFIX: PREFIX, INGEST_URL: h.ingest.url.replace('[::1]', '127.0.0.1') },
     { consoleDir },
@@ -58,7 +57,22 @@ afterAll(async () => {
   await browser?.close().catch(() => undefined);
   await api?.close();
   await h?.stop();
+  await deleteQueues();
 }, 60_000);
+
+async function deleteQueues(): Promise<void> {
+  const conn = await amqp.connect(TEST_AMQP_URL);
+  try {
+    for (const q of [Q.kazooQueue, Q.freeswitchQueue, Q.deadLetterQueue]) {
+      const ch = await conn.createChannel();
+      ch.on('error', () => undefined);
+      await ch.deleteQueue(q.name).catch(() => undefined);
+      await ch.close().catch(() => undefined);
+    }
+  } finally {
+    await conn.close();
+  }
+}
 
 const read = async (): Promise<Health> => {
   const res = await http(api.url, 'GET', '/v2/console/health', { token });
