@@ -21,7 +21,7 @@ module.exports = {
     {
       displayName: 'unit',
       rootDir: __dirname,
-      testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,scripts,web}/**/*.spec.ts'],
       transform: { '^.+\\.ts$': tsJest, 'node_modules/content-disposition/.+\\.js$': esmOnly },
       transformIgnorePatterns,
       moduleNameMapper,

@@ -18,8 +18,9 @@ export interface ApiHarness {
 
 export async function startApi(
   overrides: Partial<Record<string, string>> = {},
+  opts: { consoleDir?: string } = {},
 ): Promise<ApiHarness> {
-  const { app, url } = await startApiApp(testConfig(overrides));
+  const { app, url } = await startApiApp(testConfig(overrides), 0, opts);
   return {
     app,
     url: url.replace('[::1]', '127.0.0.1'),

@@ -15,8 +15,9 @@ export async function startIngestApp(config: AppConfig, port = 0): Promise<Inges
 export async function startApiApp(
   config: AppConfig,
   port = 0,
+  opts: { consoleDir?: string } = {},
 ): Promise<Awaited<ReturnType<typeof createApiApp>>> {
-  const api = await createApiApp(config, { port });
+  const api = await createApiApp(config, { port, ...opts });
   closeAppAtFileEnd('api app', api.app);
   return api;
 }

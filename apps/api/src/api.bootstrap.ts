@@ -13,8 +13,12 @@ import { ApiModule } from './api.module';
 import { rewriteSipxcomSuffix } from './sipxcom/sipxcom-suffix';
 import { formOrJsonBody } from './http/form-or-json-body';
 import { rewriteKazooRequest } from './kazoo/kazoo-request-rewrite';
+import { registerConsoleAssets } from './console/console-assets';
 
-export async function createApiApp(config: AppConfig, opts: { port?: number } = {}) {
+export async function createApiApp(
+  config: AppConfig,
+  opts: { port?: number; consoleDir?: string } = {},
+) {
   const adapter = new FastifyAdapter({
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID().replace(/-/g, ''),
@@ -107,6 +111,7 @@ export async function createApiApp(config: AppConfig, opts: { port?: number } = 
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
+  await registerConsoleAssets(app, opts.consoleDir);
   await app.listen(opts.port ?? config.PORT, config.HOST);
   return { app, url: await app.getUrl() };
 }

@@ -9,6 +9,9 @@ import { DialectUsersAuthService } from './auth/dialect-users.service';
 import { KazooJwtVerifier } from './auth/kazoo-jwt';
 import { RegQueryResponder } from './reg-query/reg-query.responder';
 import { ChangesController, ChangeSchemaController } from './changes/changes.controller';
+import { ConsoleController } from './console/console.controller';
+import { ConsoleStatsController } from './console/console-stats.controller';
+import { ConsoleHealthService } from './console/console-health.service';
 import { ExtensionRegistrationsController } from './extensions/extension-registrations.controller';
 import { ExtensionRegistrationsService } from './extensions/extension-registrations.service';
 import { CommandPublisher } from './flush/command-publisher';
@@ -42,6 +45,8 @@ export class ApiModule {
         RegistrationHistoryController,
         SipxcomRegistrationsController,
         ExtensionRegistrationsController,
+        ConsoleController,
+        ConsoleStatsController,
       ],
       providers: [
         MetricsService,
@@ -55,6 +60,7 @@ export class ApiModule {
         AccountScopeService,
         SipxcomRegistrationsService,
         ExtensionRegistrationsService,
+        ConsoleHealthService,
         { provide: APP_FILTER, useClass: KazooExceptionFilter },
       ],
     };

@@ -25,6 +25,11 @@ export const configSchema = z.object({
   AMQP_URL: url(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672/'),
   PORT: int(1, 65535).default(8000),
   INGEST_PORT: int(1, 65535).default(8001),
+  /** Where the API finds the ingest app's /readyz and /metrics (the console's health panel); empty: http://127.0.0.1:INGEST_PORT. */
+  INGEST_URL: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')
+    .default(''),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Kazoo's Kamailio declares `registrar` non-durable; match whoever declared it first. */

@@ -18,3 +18,5 @@ export * from './dialect.queries';
 export * from './dialect-user.store';
 export * from './password-hash';
 export * from './read-ahead';
+export * from './console.queries';
+export * from './console-stats.queries';

@@ -19,6 +19,8 @@ import { RegistrationQueries } from './registration.queries';
 import { ChangeQueries } from './change.queries';
 import { DialectQueries } from './dialect.queries';
 import { DialectUserStore } from './dialect-user.store';
+import { ConsoleQueries } from './console.queries';
+import { ConsoleStatsQueries } from './console-stats.queries';
 
 @Global()
 @Module({})
@@ -46,6 +48,8 @@ export class PersistenceModule implements OnApplicationShutdown {
         ChangeQueries,
         DialectQueries,
         DialectUserStore,
+        ConsoleQueries,
+        ConsoleStatsQueries,
       ],
       exports: [
         DataSource,
@@ -56,6 +60,8 @@ export class PersistenceModule implements OnApplicationShutdown {
         ChangeQueries,
         DialectQueries,
         DialectUserStore,
+        ConsoleQueries,
+        ConsoleStatsQueries,
       ],
     };
   }

@@ -60,6 +60,8 @@ export const FILTERABLE: Readonly<Record<string, string>> = {
   source_port: 'r.source_port::text',
   initial_registration: `(floor(extract(epoch from r.first_registered_at))::bigint + ${GREGORIAN_OFFSET_S})::text`,
   last_registration: `(floor(extract(epoch from r.last_registered_at))::bigint + ${GREGORIAN_OFFSET_S})::text`,
+  // Not an item key: the phone's MAC (12 lower-case hex), derived at ingest (libs/registrations mac.ts).
+  mac: 'r.mac',
 };
 /** Fields compared without case (the binding key's realm and username). */
 const CASELESS = new Set(['realm', 'username']);

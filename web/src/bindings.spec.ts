@@ -1,0 +1,80 @@
+// The console's pure logic: filters (as query parameters and as a match for feed arrivals),
+// MAC derivation as the ingest does it, times, sorting, and user agents split for the charts.
+import { splitAgent } from './agents';
+import {
+  BindingItem,
+  bindingKey,
+  expiresAtMs,
+  filterParams,
+  formatDuration,
+  GREGORIAN_OFFSET_S,
+  macOf,
+  matches,
+  NO_FILTERS,
+  sortBindings,
+} from './bindings';
+
+const b = (o: Partial<BindingItem>): BindingItem => ({ username: 'u', realm: 'r.test', ...o });
+
+describe('filters', () => {
+  it('become filter_<key> parameters, the MAC normalised; a bad MAC is an error text', () => {
+    const p = filterParams({ ...NO_FILTERS, username: ' Alice ', mac: '00:15:65:A1:B2:C3' });
+    expect(String(p)).toBe('filter_username=Alice&filter_mac=001565a1b2c3');
+    expect(filterParams({ ...NO_FILTERS, mac: 'nope' })).toBe('not a MAC address: nope');
+  });
+
+  it('match a binding as the API would (user without case, exact others)', () => {
+    const x = b({ username: 'Alice', source_ip: '192.0.2.1', user_agent: 'Yealink' });
+    expect(matches(x, { ...NO_FILTERS, username: 'alice' })).toBe(true);
+    expect(matches(x, { ...NO_FILTERS, ip: '192.0.2.2' })).toBe(false);
+    expect(matches(x, { ...NO_FILTERS, user_agent: 'Yealink' })).toBe(true);
+  });
+});
+
+it('derives the MAC from the instance id in the contact, else the User-Agent', () => {
+  expect(
+    macOf(
+      b({
+        original_contact:
+          '<sip:u@10.0.0.1:5060>;+sip.instance="<urn:uuid:00000000-0000-1000-8000-001565AABBCC>"',
+      }),
+    ),
+  ).toBe('001565aabbcc');
+  expect(macOf(b({ user_agent: 'Grandstream GXP2170 1.0.11.23 00:0b:82:12:34:56' }))).toBe(
+    '000b82123456',
+  );
+  expect(macOf(b({ mac: '0011223344ff', user_agent: 'x' }))).toBe('0011223344ff');
+});
+
+it('keys a binding by realm and user without case, and contact', () => {
+  expect(bindingKey(b({ username: 'A', realm: 'R', original_contact: '<sip:a@x>' }))).toBe(
+    bindingKey(b({ username: 'a', realm: 'r', original_contact: '<sip:a@x>' })),
+  );
+});
+
+it('expires at its last event plus the expiry granted; counts down as m:ss', () => {
+  const at = b({ event_timestamp: GREGORIAN_OFFSET_S + 1000, expires: 600 });
+  expect(expiresAtMs(at)).toBe(1_600_000);
+  expect(formatDuration(61_000)).toBe('1:01');
+  expect(formatDuration(3_661_000)).toBe('1:01:01');
+  expect(formatDuration(0)).toBe('expired');
+});
+
+it('sorts by a column both ways', () => {
+  const rows = [b({ username: 'b' }), b({ username: 'a' }), b({ username: 'c' })];
+  expect(sortBindings(rows, 'username', 1).map((r) => r.username)).toEqual(['a', 'b', 'c']);
+  expect(sortBindings(rows, 'username', -1).map((r) => r.username)).toEqual(['c', 'b', 'a']);
+});
+
+it('splits a User-Agent into model and firmware', () => {
+  expect(splitAgent('Yealink SIP-T46S 66.86.0.15')).toEqual({
+    model: 'Yealink SIP-T46S',
+    firmware: '66.86.0.15',
+  });
+  expect(splitAgent('PolycomVVX-VVX_450-UA/6.4.3.0866')).toEqual({
+    model: 'PolycomVVX-VVX_450-UA',
+    firmware: '6.4.3.0866',
+  });
+  expect(splitAgent('Zoiper rv2.10.20.1')).toEqual({ model: 'Zoiper rv2.10.20.1', firmware: '' });
+  expect(splitAgent(null)).toEqual({ model: '(none)', firmware: '' });
+});

@@ -1,0 +1,158 @@
+// Live bindings as the console holds them: the Kazoo list item (plus id, refresh_count and mac
+// from /v2/console/…/bindings), their identity, the filters the API applies (so a binding
+// arriving on the change feed is shown only where the list would show it), sorting, and times.
+import { deriveMac, normaliseMac } from '../../libs/registrations/src/mac';
+
+export const GREGORIAN_OFFSET_S = 62167219200;
+
+export interface BindingItem {
+  username: string;
+  realm: string;
+  contact?: string;
+  original_contact?: string;
+  source_ip?: string;
+  source_port?: string;
+  contact_ip?: string;
+  contact_port?: string;
+  proxy_ip?: string;
+  proxy_port?: string;
+  proxy_path?: string;
+  user_agent?: string;
+  mac?: string;
+  initial_registration?: number;
+  last_registration?: number;
+  event_timestamp?: number;
+  expires?: number;
+  refresh_count?: number;
+  call_id?: string;
+  id?: number;
+}
+
+export interface Filters {
+  username: string;
+  mac: string;
+  ip: string;
+  user_agent: string;
+  proxy: string;
+}
+
+export const NO_FILTERS: Filters = { username: '', mac: '', ip: '', user_agent: '', proxy: '' };
+
+/** Query parameters of the list for these filters (filter_<key>, exact match as Kazoo's). */
+export function filterParams(f: Filters): URLSearchParams | string {
+  const p = new URLSearchParams();
+  if (f.username.trim()) p.set('filter_username', f.username.trim());
+  if (f.mac.trim()) {
+    const mac = normaliseMac(f.mac.trim());
+    if (!mac) return `not a MAC address: ${f.mac}`;
+    p.set('filter_mac', mac);
+  }
+  if (f.ip.trim()) p.set('filter_source_ip', f.ip.trim());
+  if (f.user_agent.trim()) p.set('filter_user_agent', f.user_agent.trim());
+  if (f.proxy.trim()) p.set('filter_proxy_ip', f.proxy.trim());
+  return p;
+}
+
+/** The sip.instance of a contact (`+sip.instance="<urn:uuid:…>"`), if any. */
+function sipInstanceOf(contact: string | undefined): string | undefined {
+  const m = /\+sip\.instance="?(<[^>]*>|[^;">]+)"?/i.exec(contact ?? '');
+  return m?.[1];
+}
+
+/** The MAC as the ingest derives it (same function): from the instance id, else the User-Agent. */
+export function macOf(b: BindingItem): string | undefined {
+  return b.mac ?? deriveMac(sipInstanceOf(b.original_contact ?? b.contact), b.user_agent);
+}
+
+export function matches(b: BindingItem, f: Filters): boolean {
+  const eq = (want: string, have: string | undefined) => !want.trim() || want.trim() === have;
+  const mac = f.mac.trim() ? normaliseMac(f.mac.trim()) : undefined;
+  return (
+    (!f.username.trim() || f.username.trim().toLowerCase() === b.username.toLowerCase()) &&
+    (!f.mac.trim() || (mac !== undefined && mac === macOf(b))) &&
+    eq(f.ip, b.source_ip) &&
+    eq(f.user_agent, b.user_agent) &&
+    eq(f.proxy, b.proxy_ip)
+  );
+}
+
+/** One binding: realm, user (both without case) and contact, as the store keys it. */
+export function bindingKey(b: BindingItem): string {
+  return `${b.realm.toLowerCase()}\u0000${b.username.toLowerCase()}\u0000${b.original_contact ?? b.contact ?? ''}`;
+}
+
+const unixMs = (gregorianS: number | undefined) =>
+  gregorianS === undefined ? undefined : (gregorianS - GREGORIAN_OFFSET_S) * 1000;
+
+export function registeredSinceMs(b: BindingItem): number | undefined {
+  return unixMs(b.initial_registration);
+}
+
+/** When the binding expires: its last event plus the expiry it was granted. */
+export function expiresAtMs(b: BindingItem): number | undefined {
+  const at = unixMs(b.event_timestamp ?? b.last_registration);
+  return at === undefined || b.expires === undefined ? undefined : at + b.expires * 1000;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms <= 0) return 'expired';
+  const s = Math.floor(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m)}:${pad(r)}` : `${m}:${pad(r)}`;
+}
+
+/** The contact's URI without its parameters' noise: what is inside <…>, else the contact. */
+export function contactUri(b: BindingItem): string {
+  const m = /<([^>]+)>/.exec(b.original_contact ?? '');
+  return m ? m[1] : (b.contact ?? '');
+}
+
+/** A time as hh:mm:ss today, else yyyy-mm-dd hh:mm (local). */
+export function shortTime(ms: number, now = Date.now()): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return new Date(now).toDateString() === d.toDateString()
+    ? `${hm}:${pad(d.getSeconds())}`
+    : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hm}`;
+}
+
+export const address = (ip?: string, port?: string) =>
+  ip ? (port ? `${ip.includes(':') ? `[${ip}]` : ip}:${port}` : ip) : '';
+
+export type SortKey =
+  | 'username'
+  | 'realm'
+  | 'contact'
+  | 'source'
+  | 'proxy'
+  | 'user_agent'
+  | 'mac'
+  | 'since'
+  | 'expires'
+  | 'refreshes';
+
+const SORT_VALUE: Record<SortKey, (b: BindingItem) => string | number> = {
+  username: (b) => b.username.toLowerCase(),
+  realm: (b) => b.realm.toLowerCase(),
+  contact: (b) => b.contact ?? '',
+  source: (b) => address(b.source_ip, b.source_port),
+  proxy: (b) => b.proxy_ip ?? '',
+  user_agent: (b) => b.user_agent ?? '',
+  mac: (b) => macOf(b) ?? '',
+  since: (b) => registeredSinceMs(b) ?? 0,
+  expires: (b) => expiresAtMs(b) ?? 0,
+  refreshes: (b) => b.refresh_count ?? 0,
+};
+
+export function sortBindings(rows: BindingItem[], key: SortKey, dir: 1 | -1): BindingItem[] {
+  const value = SORT_VALUE[key];
+  return [...rows].sort((a, b) => {
+    const x = value(a);
+    const y = value(b);
+    return (x < y ? -1 : x > y ? 1 : 0) * dir;
+  });
+}
