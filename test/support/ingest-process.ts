@@ -4,7 +4,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { eventually } from './poll';
-import { TEST_AMQP_URL, TEST_DATABASE_URL } from './test-env';
+import { TEST_AMQP_URL, TEST_DATABASE_URL, TEST_QUEUE_PREFIX } from './test-env';
 
 export interface IngestProcess {
   url: string;
@@ -41,7 +41,7 @@ export async function startIngestProcess(
         PATH: process.env.PATH,
         DATABASE_URL: TEST_DATABASE_URL,
         AMQP_URL: TEST_AMQP_URL,
-        QUEUE_PREFIX: 'regtest',
+        QUEUE_PREFIX: TEST_QUEUE_PREFIX,
         HOST: '127.0.0.1',
         INGEST_PORT: String(port),
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
