@@ -1,6 +1,7 @@
 // The HTTP app: the registrations dialects over one store, auth, flush, health and metrics.
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { EdgeInputGuard } from './common/edge-input.guard';
 import { AppConfig, ConfigModule } from '@app/config';
 import { PersistenceModule } from '@app/persistence';
 import { loggerModule, MetricsService } from '@app/observability';
@@ -50,6 +51,7 @@ export class ApiModule {
         SipxcomRegistrationsService,
         ExtensionRegistrationsService,
         { provide: APP_FILTER, useClass: KazooExceptionFilter },
+        { provide: APP_GUARD, useClass: EdgeInputGuard },
       ],
     };
   }
