@@ -1,12 +1,12 @@
-// Proxy messages for tests: Kazoo ones start from the real Kamailio captures in
-// ../shared/fixtures, FreeSWITCH ones follow wire-formats.md §3 (every value a string).
+// Proxy messages for tests: Kazoo ones start from the real Kamailio captures (copied into
+// test/fixtures/kamailio), FreeSWITCH ones follow wire-formats.md §3 (every value a string).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { keys } from '@app/messaging';
 import type { Outgoing } from './amqp';
 
-const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/kamailio');
+const FIXTURES = path.resolve(__dirname, '../fixtures/kamailio');
 
 export function fixture(name: 'register' | 'refresh' | 'unregister'): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(path.join(FIXTURES, `reg_success.${name}.json`), 'utf8'));

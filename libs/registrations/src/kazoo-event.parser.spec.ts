@@ -5,7 +5,7 @@ import { parseKazooMessage, OUR_APP_NAME } from './kazoo-event.parser';
 import type { ParseResult, RejectCode } from './parse-result';
 import { FlushCommand, isFlush, RegistrationEvent } from './registration-event';
 
-const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/kamailio');
+const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/kamailio');
 
 function fixture(name: 'register' | 'refresh' | 'unregister'): Record<string, unknown> {
   return JSON.parse(
