@@ -83,12 +83,9 @@ describe('the 15 shapes of issue 13 answer 400 in their envelope', () => {
   });
 
   it.each(['created_from', 'created_to'])('history %s=99999999999999999999', async (name) => {
-    const res = await http(
-      api.url,
-      'GET',
-      `${kazooList()}/history?${name}=99999999999999999999`,
-      { token: account.token },
-    );
+    const res = await http(api.url, 'GET', `${kazooList()}/history?${name}=99999999999999999999`, {
+      token: account.token,
+    });
     expectValidationError(res, name, account.token);
   });
 });
@@ -175,6 +172,43 @@ describe('the change feed', () => {
       signal: AbortSignal.timeout(30_000),
     });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('HEAD on every route', () => {
+  const routes = () =>
+    [
+      ['/v2/api_auth', {}],
+      [`/v2/accounts/${account.id}/registrations`, { 'x-auth-token': account.token }],
+      [`/v2/accounts/${account.id}/registrations/count`, { 'x-auth-token': account.token }],
+      [`/v2/accounts/${account.id}/registrations/history`, { 'x-auth-token': account.token }],
+      [`/v2/accounts/${account.id}/registrations/changes`, { 'x-auth-token': account.token }],
+      [`/v2/accounts/${account.id}/registrations/1001`, { 'x-auth-token': account.token }],
+      ['/v2/registrations/count', { 'x-auth-token': account.token }],
+      ['/v2/registrations/changes/schema', {}],
+      ['/sipxconfig/api/registrations', basic(account.apiKey)],
+      ['/sipxconfig/api/registrations/user/1001', basic(account.apiKey)],
+      ['/sipxconfig/api/registrations/serialNo/001565a1b2c3', basic(account.apiKey)],
+      ['/sipxconfig/api/registrations/ip/192.0.2.1', basic(account.apiKey)],
+      ['/sipxconfig/api/registrations/callId/x', basic(account.apiKey)],
+      ['/sipxconfig/api/registrations/server/x', basic(account.apiKey)],
+      ['/api/ver1.0/extension/registration', { authorization: `Bearer ${account.token}` }],
+      ['/api/ver1.0/extension/1/registration', { authorization: `Bearer ${account.token}` }],
+      ['/healthz', {}],
+      ['/readyz', {}],
+      ['/metrics', {}],
+    ] as [string, Record<string, string>][];
+
+  it('answers, with no body and no server error', async () => {
+    for (const [path, headers] of routes()) {
+      const res = await fetch(`${api.url}${path}`, {
+        method: 'HEAD',
+        headers,
+        signal: AbortSignal.timeout(30_000),
+      });
+      expect({ path, status: res.status < 500 }).toEqual({ path, status: true });
+      expect(await res.text()).toBe('');
+    }
   });
 });
 
