@@ -1,9 +1,11 @@
 // Administration: `npm run cli -- accounts:create --name NAME --realm REALM [--id ID]
-// [--parent ID] [--superadmin]` and `npm run cli -- api-keys:create --account ID`. Each prints
-// {"account_id", "api_key"} as JSON on its last line.
+// [--parent ID] [--superadmin]` and `npm run cli -- api-keys:create --account ID` each print
+// {"account_id", "api_key"} as JSON on its last line; `api-keys:revoke` and `tokens:revoke`
+// (credentials-cli.ts) print {"revoked_api_keys", "revoked_tokens"}.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '@app/config';
 import {
   AccountError,
@@ -12,10 +14,14 @@ import {
   CredentialStore,
   initializeDataSource,
 } from '@app/persistence';
+import { isRevokeCommand, revoke } from './credentials-cli';
 
 const USAGE = `usage:
   npm run cli -- accounts:create --name NAME --realm REALM [--id ACCOUNT_ID] [--parent ACCOUNT_ID] [--superadmin]
-  npm run cli -- api-keys:create --account ACCOUNT_ID`;
+  npm run cli -- api-keys:create --account ACCOUNT_ID
+  npm run cli -- api-keys:revoke (--key API_KEY | --account ACCOUNT_ID)
+  npm run cli -- tokens:revoke (--token=AUTH_TOKEN | --account ACCOUNT_ID)
+(a value that begins with '-', as a token may, is given as --token=VALUE)`;
 
 class UsageError extends Error {}
 
@@ -30,9 +36,19 @@ async function main(argv: string[]): Promise<void> {
       parent: { type: 'string' },
       superadmin: { type: 'boolean', default: false },
       account: { type: 'string' },
+      key: { type: 'string' },
+      token: { type: 'string' },
     },
     strict: true,
   });
+  if (isRevokeCommand(command)) {
+    const only = command === 'api-keys:revoke' ? values.key : values.token;
+    if ((only === undefined) === (values.account === undefined))
+      throw new UsageError(
+        `${command} needs either ${command === 'api-keys:revoke' ? '--key' : '--token'} or --account`,
+      );
+    return withDatabase((ds) => revoke(ds, command, { one: only, account: values.account }));
+  }
   if (command !== 'accounts:create' && command !== 'api-keys:create')
     throw new UsageError(`unknown command ${command ?? '(none)'}`);
   if (command === 'accounts:create' && (!values.name || !values.realm))
@@ -40,10 +56,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'api-keys:create' && !values.account)
     throw new UsageError('api-keys:create needs --account');
 
-  const config = loadConfig();
-  const ds = createDataSource(config.DATABASE_URL, 2, 'registrations-cli');
-  await initializeDataSource(ds, config.DATABASE_URL, (m) => console.error(m));
-  try {
+  await withDatabase(async (ds) => {
     const accounts = new AccountStore(ds);
     const credentials = new CredentialStore(ds);
     let accountId: string;
@@ -66,6 +79,15 @@ async function main(argv: string[]): Promise<void> {
     }
     const apiKey = await credentials.createApiKey(accountId);
     console.log(JSON.stringify({ account_id: accountId, api_key: apiKey }));
+  });
+}
+
+async function withDatabase(run: (ds: DataSource) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  const ds = createDataSource(config.DATABASE_URL, 2, 'registrations-cli');
+  await initializeDataSource(ds, config.DATABASE_URL, (m) => console.error(m));
+  try {
+    await run(ds);
   } finally {
     await ds.destroy();
   }

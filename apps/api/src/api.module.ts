@@ -2,6 +2,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { EdgeInputGuard } from './common/edge-input.guard';
+import { ApiAuthRateLimiter } from './auth/api-auth-rate-limiter';
 import { AppConfig, ConfigModule } from '@app/config';
 import { PersistenceModule } from '@app/persistence';
 import { loggerModule, MetricsService } from '@app/observability';
@@ -44,6 +45,7 @@ export class ApiModule {
       providers: [
         MetricsService,
         AuthService,
+        ApiAuthRateLimiter,
         KazooListService,
         CommandPublisher,
         FlushRegistrationsService,

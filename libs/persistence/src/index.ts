@@ -15,3 +15,4 @@ export * from './registration.queries';
 export * from './change-outbox';
 export * from './change.queries';
 export * from './dialect.queries';
+export * from './credential-revocation.store';
