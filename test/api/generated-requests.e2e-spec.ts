@@ -1,5 +1,6 @@
 // Generated requests (fast-check, fixed seed) over every route of every dialect — Kazoo, the
-// change feed, history, sipXcom, hosted PBX, health — with every method, any path segment,
+// change feed, history, sipXcom, hosted PBX, health, and every operation /openapi.json
+// documents (so routes added later are covered too) — with every method, any path segment,
 // query names and values, headers, credentials and bodies, valid ones mixed in so that handlers
 // and their SQL are reached. Each answer: no 5xx, no stack trace, no database text; and the
 // server is still ready at the end. FUZZ_REQUESTS sets the count (2,000 in `npm test`; the
@@ -16,6 +17,8 @@ let h: DialectHarness;
 let acme: TestAccount;
 let root: TestAccount;
 /** Values taken from real answers (paging keys, extension ids…), so the fuzz reaches deep. */
+/** Every operation the app documents (/openapi.json): routes added later are generated too. */
+const documented: { template: string; methods: string[]; queryNames: string[] }[] = [];
 const real = {
   startKeys: [] as string[],
   historyKeys: [] as string[],
@@ -59,6 +62,23 @@ beforeAll(async () => {
     (ids) => ids.length === 4,
     { what: 'the seeded bindings' },
   );
+  const doc = (await h.request('GET', '/openapi.json')).json as {
+    paths: Record<string, Record<string, { parameters?: { in: string; name: string }[] }>>;
+  };
+  for (const [template, ops] of Object.entries(doc.paths)) {
+    const methods = Object.keys(ops)
+      .filter((m) => ['get', 'put', 'post', 'patch', 'delete', 'head'].includes(m))
+      .map((m) => m.toUpperCase());
+    const queryNames = [
+      ...new Set(
+        Object.values(ops).flatMap((o) =>
+          (o.parameters ?? []).filter((x) => x.in === 'query').map((x) => x.name),
+        ),
+      ),
+    ];
+    if (methods.length) documented.push({ template, methods, queryNames });
+  }
+  expect(documented.length).toBeGreaterThanOrEqual(10);
   const list = await h.request('GET', `/v2/accounts/${acme.id}/registrations?page_size=1`, {
     'x-auth-token': acme.token,
   });
@@ -250,6 +270,19 @@ const ROUTES: fc.Arbitrary<{ path: string; queryNames: string[]; methods: string
   segment().map((s) => ({ path: `/${s}`, queryNames: [], methods: ['GET'] })),
 ];
 
+/** A documented route, its {placeholders} (and wildcards) filled like the routes above. */
+const documentedRoute = fc.nat().chain((i) => {
+  const r = documented[i % documented.length];
+  const holes = r.template.match(/\{[^}]+\}|\*/g) ?? [];
+  return fc
+    .tuple(...holes.map((hole) => (/account/i.test(hole) ? accountSegment : segment())))
+    .map((values) => {
+      let k = 0;
+      const path = r.template.replace(/\{[^}]+\}|\*/g, () => values[k++]);
+      return { path, queryNames: r.queryNames, methods: r.methods };
+    });
+});
+
 const realValueFor = (name: string): string[] =>
   name === 'start_key'
     ? [...real.startKeys, ...real.historyKeys]
@@ -289,7 +322,10 @@ function rightCredentials(path: string, rootToo: boolean): string {
 
 const request = fc
   .record({
-    route: fc.oneof(...ROUTES),
+    route: fc.oneof(
+      { weight: 4, arbitrary: fc.oneof(...ROUTES) },
+      { weight: 1, arbitrary: documentedRoute },
+    ),
     methodChoice: fc.oneof(
       { weight: 4, arbitrary: fc.constant('route') },
       {
@@ -411,8 +447,8 @@ async function send(r: Generated): Promise<Answer> {
       signal: abort.signal,
     });
     if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
-      const reader = res.body!.getReader();
-      const first = r.method === 'HEAD' ? undefined : await reader.read();
+      // (A HEAD answer has no body at all.)
+      const first = res.body ? await res.body.getReader().read() : undefined;
       abort.abort();
       return { status: res.status, text: first?.value ? Buffer.from(first.value).toString() : '' };
     }
