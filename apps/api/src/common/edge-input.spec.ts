@@ -1,6 +1,15 @@
 // The floor under every dialect's parsers: no NUL anywhere, no absurd lengths.
+import fc from 'fast-check';
 import { ApiError } from './api-error';
-import { checkEdgeInput, EdgeInput, MAX_QUERY_VALUE_LENGTH } from './edge-input';
+import {
+  checkEdgeInput,
+  EdgeInput,
+  edgeInputSchema,
+  MAX_PARAM_LENGTH,
+  MAX_QUERY_REPEATS,
+  MAX_QUERY_VALUE_LENGTH,
+  passesQuickly,
+} from './edge-input';
 
 function errorOf(input: EdgeInput): ApiError {
   try {
@@ -48,5 +57,36 @@ describe('checkEdgeInput', () => {
     let body: unknown = 'x';
     for (let i = 0; i < 40; i++) body = [body];
     expect(errorOf({ body }).field).toBe('body');
+  });
+});
+
+describe('passesQuickly', () => {
+  // Strings near every bound, with and without NUL.
+  const text = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 8 }),
+    fc.constantFrom('', '\u0000', 'a\u0000'),
+    fc
+      .constantFrom(MAX_PARAM_LENGTH, MAX_QUERY_VALUE_LENGTH)
+      .chain((n) => fc.integer({ min: n - 1, max: n + 1 }).map((m) => 'a'.repeat(m))),
+  );
+  const value = fc.oneof(
+    text,
+    fc.array(text, { maxLength: 3 }),
+    fc.constant(Array<string>(MAX_QUERY_REPEATS + 1).fill('1')),
+    fc.constantFrom(undefined, null, 1, {}),
+  );
+  const record = fc.option(fc.dictionary(text, value, { maxKeys: 3 }), { nil: undefined });
+  const input = fc.record({
+    params: record,
+    query: record,
+    headers: record,
+    body: fc.option(fc.jsonValue(), { nil: undefined }),
+  }) as fc.Arbitrary<EdgeInput>;
+
+  it('accepts exactly what the schema accepts', () => {
+    fc.assert(
+      fc.property(input, (x) => passesQuickly(x) === edgeInputSchema.safeParse(x).success),
+      { numRuns: 3000, seed: 13 },
+    );
   });
 });
