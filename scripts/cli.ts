@@ -93,7 +93,10 @@ async function withDatabase(run: (ds: DataSource) => Promise<void>): Promise<voi
   }
 }
 
-main(process.argv.slice(2)).catch((e: unknown) => {
+// `npm run cli` puts "--" before the arguments: tsconfig-paths/register reads the whole
+// command line for -P/--project, and a value such as a token beginning with "-P" must not reach it.
+const args = process.argv.slice(2);
+main(args[0] === '--' ? args.slice(1) : args).catch((e: unknown) => {
   if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     console.error(`${(e as Error).message}\n${USAGE}`);
     process.exit(2);

@@ -51,6 +51,8 @@ function runCli(
         '-r',
         'tsconfig-paths/register',
         'scripts/cli.ts',
+        // As `npm run cli` does: keeps the arguments from tsconfig-paths' own -P parsing.
+        '--',
         ...args,
       ],
       {
@@ -230,6 +232,10 @@ describe('cli tokens:revoke', () => {
     const unknownKey = await cli('api-keys:revoke', '--key', 'ab'.repeat(32));
     expectExit(unknownKey, 1);
     expect(unknownKey.stderr).toContain('no such API key');
+    // A value beginning with "-P" once reached tsconfig-paths' own -P/--project parsing.
+    const dashP = await cli('tokens:revoke', '--token', '-PPx1');
+    expectExit(dashP, 2);
+    expect(dashP.stderr).toContain('--token=');
     const both = await cli('api-keys:revoke', '--key', 'ab', '--account', 'cd');
     expectExit(both, 2);
     expect(both.stderr).toContain('either --key or --account');
