@@ -2,10 +2,12 @@
 // [--parent ID] [--superadmin]` and `npm run cli -- api-keys:create --account ID`. Each prints
 // {"account_id", "api_key"} as JSON on its last line. `npm run cli -- users:create --account ID
 // --name NAME --password PASSWORD` (or `--password -` to read it from stdin) creates a sipXcom
-// dialect user, or sets a new password, and prints {"account_id", "user"}.
+// dialect user, or sets a new password, and prints {"account_id", "user"}; `api-keys:revoke`
+// and `tokens:revoke` (credentials-cli.ts) print {"revoked_api_keys", "revoked_tokens"}.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '@app/config';
 import {
   AccountError,
@@ -16,11 +18,15 @@ import {
   DialectUserStore,
   initializeDataSource,
 } from '@app/persistence';
+import { isRevokeCommand, revoke } from './credentials-cli';
 
 const USAGE = `usage:
   npm run cli -- accounts:create --name NAME --realm REALM [--id ACCOUNT_ID] [--parent ACCOUNT_ID] [--superadmin]
   npm run cli -- api-keys:create --account ACCOUNT_ID
-  npm run cli -- users:create --account ACCOUNT_ID --name NAME --password PASSWORD|-`;
+  npm run cli -- users:create --account ACCOUNT_ID --name NAME --password PASSWORD|-
+  npm run cli -- api-keys:revoke (--key API_KEY | --account ACCOUNT_ID)
+  npm run cli -- tokens:revoke (--token=AUTH_TOKEN | --account ACCOUNT_ID)
+(a value that begins with '-', as a token may, is given as --token=VALUE)`;
 
 class UsageError extends Error {}
 
@@ -36,10 +42,20 @@ async function main(argv: string[]): Promise<void> {
       superadmin: { type: 'boolean', default: false },
       account: { type: 'string' },
       password: { type: 'string' },
+      key: { type: 'string' },
+      token: { type: 'string' },
     },
     strict: true,
   });
   if (command === 'users:create') return createUser(values);
+  if (isRevokeCommand(command)) {
+    const only = command === 'api-keys:revoke' ? values.key : values.token;
+    if ((only === undefined) === (values.account === undefined))
+      throw new UsageError(
+        `${command} needs either ${command === 'api-keys:revoke' ? '--key' : '--token'} or --account`,
+      );
+    return withDatabase((ds) => revoke(ds, command, { one: only, account: values.account }));
+  }
   if (command !== 'accounts:create' && command !== 'api-keys:create')
     throw new UsageError(`unknown command ${command ?? '(none)'}`);
   if (command === 'accounts:create' && (!values.name || !values.realm))
@@ -47,10 +63,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'api-keys:create' && !values.account)
     throw new UsageError('api-keys:create needs --account');
 
-  const config = loadConfig();
-  const ds = createDataSource(config.DATABASE_URL, 2, 'registrations-cli');
-  await initializeDataSource(ds, config.DATABASE_URL, (m) => console.error(m));
-  try {
+  await withDatabase(async (ds) => {
     const accounts = new AccountStore(ds);
     const credentials = new CredentialStore(ds);
     let accountId: string;
@@ -73,6 +86,15 @@ async function main(argv: string[]): Promise<void> {
     }
     const apiKey = await credentials.createApiKey(accountId);
     console.log(JSON.stringify({ account_id: accountId, api_key: apiKey }));
+  });
+}
+
+async function withDatabase(run: (ds: DataSource) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  const ds = createDataSource(config.DATABASE_URL, 2, 'registrations-cli');
+  await initializeDataSource(ds, config.DATABASE_URL, (m) => console.error(m));
+  try {
+    await run(ds);
   } finally {
     await ds.destroy();
   }
@@ -103,7 +125,10 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-main(process.argv.slice(2)).catch((e: unknown) => {
+// `npm run cli` puts "--" before the arguments: tsconfig-paths/register reads the whole
+// command line for -P/--project, and a value such as a token beginning with "-P" must not reach it.
+const args = process.argv.slice(2);
+main(args[0] === '--' ? args.slice(1) : args).catch((e: unknown) => {
   if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     console.error(`${(e as Error).message}\n${USAGE}`);
     process.exit(2);

@@ -250,8 +250,8 @@ describe('DELETE', () => {
     expect(
       after.json.registrations
         .map((x: { registration_id: string }) => Number(x.registration_id))
-        .sort(),
-    ).toEqual(ids);
+        .sort((a: number, b: number) => a - b),
+    ).toEqual([...ids].sort((a, b) => a - b));
     const { rows } = await h.pool.query(
       `SELECT DISTINCT end_reason FROM registration_history WHERE registration_id = ANY($1::bigint[])`,
       [ids],

@@ -237,7 +237,11 @@ describe('Kazoo API over a real Kamailio and real phones', () => {
       (items) => items.some((item) => item.contact_port === movedPort),
       { timeoutMs: 10_000, intervalMs: 100, what: `${p.username} at its new port` },
     );
-    expect(listed.map(comparable)).toEqual([want]);
+    // Kamailio reports the grant as what is left of it after the save: 600 or 599 (see
+    // expectedLists).
+    const got = listed.map(comparable);
+    expect([p.expires - 1, p.expires]).toContain(got[0]?.expires);
+    expect(got).toEqual([{ ...want, expires: got[0].expires }]);
     expect((await s.kam.contactsOf(p.username, p.realm)).map((c) => c.Address)).toEqual([
       `sip:${p.username}@127.0.0.1:${movedPort};transport=UDP`,
     ]);

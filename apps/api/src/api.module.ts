@@ -1,6 +1,8 @@
 // The HTTP app: the registrations dialects over one store, auth, flush, health and metrics.
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { EdgeInputGuard } from './common/edge-input.guard';
+import { ApiAuthRateLimiter } from './auth/api-auth-rate-limiter';
 import { AppConfig, ConfigModule } from '@app/config';
 import { PersistenceModule } from '@app/persistence';
 import { loggerModule, MetricsService } from '@app/observability';
@@ -54,6 +56,7 @@ export class ApiModule {
         DialectUsersAuthService,
         KazooJwtVerifier,
         RegQueryResponder,
+        ApiAuthRateLimiter,
         KazooListService,
         CommandPublisher,
         FlushRegistrationsService,
@@ -62,6 +65,7 @@ export class ApiModule {
         ExtensionRegistrationsService,
         ConsoleHealthService,
         { provide: APP_FILTER, useClass: KazooExceptionFilter },
+        { provide: APP_GUARD, useClass: EdgeInputGuard },
       ],
     };
   }

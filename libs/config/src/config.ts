@@ -83,6 +83,9 @@ export const configSchema = z.object({
   KAZOO_EXPIRES_DEVIATION_S: int(0, 3600).default(0),
   /** Kazoo 4.1+ lists contact_port / proxy_port as integers; `string` restores the old strings. */
   KAZOO_PORT_TYPE: z.enum(['integer', 'string']).default('integer'),
+  /** PUT /v2/api_auth attempts a minute per client address and per API key (429 beyond). */
+  API_AUTH_RATE_PER_CLIENT: int(1, 1_000_000).default(120),
+  API_AUTH_RATE_PER_KEY: int(1, 1_000_000).default(30),
   /** FreeSWITCH command routing key per switch: "fs1=key1,fs2=key2"; others use the default. */
   FS_COMMAND_ROUTING_KEY: z.string().min(1).default('commandBindingKey'),
   FS_COMMAND_ROUTING_KEYS: z.string().default(''),

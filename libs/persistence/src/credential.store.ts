@@ -45,7 +45,9 @@ export class CredentialStore {
   /** The account an unexpired token acts for. */
   async resolveToken(token: string): Promise<TokenGrant | undefined> {
     const [row] = await this.ds.query(
-      `SELECT account_id, expires_at FROM auth_tokens WHERE token_hash = $1 AND expires_at > now()`,
+      // A token whose API key was revoked is refused even if it escaped the revocation's delete.
+      `SELECT t.account_id, t.expires_at FROM auth_tokens t LEFT JOIN api_keys k ON k.id = t.api_key_id
+        WHERE t.token_hash = $1 AND t.expires_at > now() AND k.revoked_at IS NULL`,
       [sha256(token)],
     );
     return row

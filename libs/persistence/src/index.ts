@@ -20,3 +20,4 @@ export * from './password-hash';
 export * from './read-ahead';
 export * from './console.queries';
 export * from './console-stats.queries';
+export * from './credential-revocation.store';

@@ -5,7 +5,7 @@
 // the changes after that position. The token may come as X-Auth-Token or ?auth_token= (a
 // browser's EventSource cannot send headers).
 import type { OutgoingHttpHeaders } from 'node:http';
-import { Controller, Get, Headers, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Logger, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
@@ -17,9 +17,29 @@ import { rowToKazooItem } from '../kazoo/kazoo-registration.presenter';
 
 const POLL_MS = 200;
 
+/**
+ * The position to resume after: Last-Event-ID, else ?since=; a seq is a non-negative integer
+ * that Number holds exactly (seq is a bigint column; no feed reaches 2^53).
+ */
+export function positionOf(lastEventId?: string, since?: string): number | undefined {
+  const name = lastEventId !== undefined ? 'Last-Event-ID' : 'since';
+  const text = lastEventId ?? since;
+  if (text === undefined) return undefined;
+  const n = /^\d{1,16}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n))
+    throw KazooError.validation(
+      name === 'since' ? 'since' : 'last-event-id',
+      'type',
+      `${name} must be a seq (an integer from 0 to ${Number.MAX_SAFE_INTEGER})`,
+    );
+  return n;
+}
+
 @ApiTags('change feed')
 @Controller('v2/accounts/:accountId/registrations/changes')
 export class ChangesController {
+  private readonly logger = new Logger('ChangeFeed');
+
   constructor(
     private readonly auth: AuthService,
     private readonly changes: ChangeQueries,
@@ -50,16 +70,8 @@ export class ChangesController {
   ): Promise<void> {
     const principal = await this.auth.authenticate(req);
     await this.auth.authorize(principal, accountId);
-    const positionText = lastEventId ?? since;
-    let position: number | undefined;
-    if (positionText !== undefined) {
-      if (!/^\d+$/.test(positionText))
-        throw KazooError.validation(
-          'since',
-          'type',
-          'the position must be a seq (a non-negative integer)',
-        );
-      position = Number(positionText);
+    const position = positionOf(lastEventId, since);
+    if (position !== undefined) {
       const horizon = await this.changes.horizon();
       if (position < horizon) {
         throw new KazooError(410, 'position_expired', {
@@ -81,6 +93,11 @@ export class ChangesController {
       'x-accel-buffering': 'no',
       'x-request-id': String(req.id),
     });
+    // HEAD (Fastify routes it here, to the GET handler): the headers a GET would get, no stream.
+    if (req.method === 'HEAD') {
+      out.end();
+      return;
+    }
     let open = true;
     req.raw.on('close', () => (open = false));
     const write = (chunk: string) => open && out.write(chunk);
@@ -117,7 +134,13 @@ export class ChangesController {
         if (rows.length < 500) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
     } catch (e) {
-      write(`event: error\ndata: ${JSON.stringify({ message: (e as Error).message })}\n\n`);
+      // The cause is logged; the client only learns to reconnect from where it is.
+      this.logger.error(
+        `change feed ${String(req.id)} failed: ${(e as Error)?.stack ?? String(e)}`,
+      );
+      write(
+        `event: error\ndata: ${JSON.stringify({ message: 'the change feed failed; reconnect with Last-Event-ID' })}\n\n`,
+      );
     } finally {
       clearInterval(heartbeat);
       out.end();

@@ -1,5 +1,6 @@
 // Liveness, readiness (the database answers) and Prometheus metrics of the API app.
-import { Controller, Get, Header, HttpException, HttpStatus } from '@nestjs/common';
+import { Controller, Get, Header, HttpStatus, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { MetricsService } from '@app/observability';
 
@@ -15,14 +16,18 @@ export class HealthController {
     return { status: 'ok' };
   }
 
+  // Answered here, not thrown: an exception would be rendered by the Kazoo filter as its
+  // envelope, and a load balancer or operator reading a 503 needs the reason.
   @Get('readyz')
-  async readyz() {
+  async readyz(@Res({ passthrough: true }) reply: FastifyReply) {
     const database = await this.ds.query('SELECT 1').then(
       () => 'ok',
       (e: Error) => e.message,
     );
-    if (database !== 'ok')
-      throw new HttpException({ status: 'unavailable', database }, HttpStatus.SERVICE_UNAVAILABLE);
+    if (database !== 'ok') {
+      void reply.status(HttpStatus.SERVICE_UNAVAILABLE);
+      return { status: 'unavailable', database };
+    }
     return { status: 'ok', database };
   }
 

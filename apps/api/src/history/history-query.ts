@@ -14,14 +14,23 @@ export function encodeHistoryStartKey(row: { endedAtText: string; historyId: str
   return Buffer.from(JSON.stringify([row.endedAtText, row.historyId])).toString('base64url');
 }
 
+const STARTKEY_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/** Times a query may name: from the Unix epoch to the end of year 9999 (Postgres holds more). */
+const MAX_UNIX_S = 253402300799;
+
 function decodeStartKey(s: string): [string, string] {
   try {
     const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    // Exactly what encodeHistoryStartKey writes: a real UTC time to the microsecond (checked by
+    // round trip, so 2024-02-31 is refused here and not by Postgres) and a history id.
     if (
       Array.isArray(v) &&
       v.length === 2 &&
       typeof v[0] === 'string' &&
+      STARTKEY_TIME.test(v[0]) &&
       !Number.isNaN(Date.parse(v[0])) &&
+      new Date(Date.parse(v[0])).toISOString().slice(0, 19) === v[0].slice(0, 19) &&
       typeof v[1] === 'string' &&
       /^\d{1,18}$/.test(v[1])
     )
@@ -38,18 +47,27 @@ function decodeStartKey(s: string): [string, string] {
 
 /** Unix seconds of a time given as Gregorian seconds, Unix seconds or ISO-8601. */
 function unixSecondsOf(name: string, v: string): number {
+  let s: number;
   if (/^\d+(\.\d+)?$/.test(v)) {
     const n = Number(v);
-    return n >= GREGORIAN_OFFSET_S ? n - GREGORIAN_OFFSET_S : n;
+    s = n >= GREGORIAN_OFFSET_S ? n - GREGORIAN_OFFSET_S : n;
+  } else {
+    const ms = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
+    if (Number.isNaN(ms))
+      throw KazooError.validation(
+        name,
+        'format',
+        `${name} must be Gregorian seconds (as Kazoo's timestamps), Unix seconds or ISO-8601`,
+      );
+    s = ms / 1000;
   }
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
-  if (Number.isNaN(ms))
+  if (!(s >= 0 && s <= MAX_UNIX_S))
     throw KazooError.validation(
       name,
-      'format',
-      `${name} must be Gregorian seconds (as Kazoo's timestamps), Unix seconds or ISO-8601`,
+      'range',
+      `${name} must be a time from 1970-01-01 to 9999-12-31 (Gregorian ${GREGORIAN_OFFSET_S} to ${GREGORIAN_OFFSET_S + MAX_UNIX_S})`,
     );
-  return ms / 1000;
+  return s;
 }
 
 export function parseHistoryQuery(accountId: string, query: Record<string, unknown>): HistoryQuery {

@@ -5,13 +5,17 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AuthService } from '../auth/auth.service';
 import { envelope, KazooError } from './kazoo-envelope';
+import { ApiAuthRateLimiter } from '../auth/api-auth-rate-limiter';
 
 const apiAuthBody = z.object({ data: z.object({ api_key: z.string().min(1) }) });
 
 @ApiTags('kazoo')
 @Controller('v2/api_auth')
 export class ApiAuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly limiter: ApiAuthRateLimiter,
+  ) {}
 
   @Put()
   @HttpCode(201)
@@ -19,6 +23,7 @@ export class ApiAuthController {
   @ApiBody({ schema: { example: { data: { api_key: '64 hex digits' } } } })
   async login(@Req() req: FastifyRequest, @Body() body: unknown) {
     const parsed = apiAuthBody.safeParse(body);
+    this.limiter.check(req.ip, parsed.success ? parsed.data.data.api_key : undefined);
     if (!parsed.success)
       throw KazooError.validation('api_key', 'required', 'data.api_key is required');
     const grant = await this.auth.login(parsed.data.data.api_key);

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorEnvelope, KazooError } from './kazoo-envelope';
 import { authTokenOf } from '../auth/auth.service';
 import { allowedMethods } from './kazoo-routes';
+import { ApiError } from '../common/api-error';
 
 @Catch()
 export class KazooExceptionFilter implements ExceptionFilter {
@@ -17,7 +18,10 @@ export class KazooExceptionFilter implements ExceptionFilter {
     let status = 500;
     let code = 'internal_error';
     let data: unknown = { message: 'internal error' };
-    if (exception instanceof KazooError) {
+    if (exception instanceof ApiError) {
+      ({ status, code, data } = kazooErrorOf(exception));
+      for (const [name, value] of Object.entries(exception.headers)) void reply.header(name, value);
+    } else if (exception instanceof KazooError) {
       ({ status, code, data } = exception);
       if (status === 405) void reply.header('allow', (allowedMethods(req.url) ?? []).join(', '));
     } else if (exception instanceof HttpException) {
@@ -50,4 +54,11 @@ export class KazooExceptionFilter implements ExceptionFilter {
       .header('content-type', 'application/json')
       .send(errorEnvelope(ctx, status, code, data));
   }
+}
+
+/** A shared ApiError as Kazoo renders it: 400s in its validation format. */
+function kazooErrorOf(e: ApiError): KazooError {
+  if (e.status === 400 && e.field !== undefined)
+    return KazooError.validation(e.field, e.rule ?? 'format', e.message);
+  return new KazooError(e.status, e.code, { message: e.message });
 }

@@ -18,7 +18,12 @@ export function encodeStartKey(row: {
 function decodeStartKey(s: string): [string, string, string] {
   try {
     const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'string'))
+    // A key this API made holds keys as stored: text without NUL (Postgres refuses one).
+    if (
+      Array.isArray(v) &&
+      v.length === 3 &&
+      v.every((x) => typeof x === 'string' && !x.includes('\u0000'))
+    )
       return v as [string, string, string];
   } catch {
     // falls through to the 400
@@ -57,7 +62,8 @@ export function parseListQuery(
   for (const name of Object.keys(query)) {
     if (!name.startsWith('filter_')) continue;
     const field = name.slice('filter_'.length);
-    if (!(field in FILTERABLE)) {
+    // Own keys only: `filter_toString` must not find Object.prototype's.
+    if (!Object.hasOwn(FILTERABLE, field)) {
       throw KazooError.validation(
         name,
         'enum',

@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FlushError } from '../flush/flush-registrations.service';
 import { KazooError } from '../kazoo/kazoo-envelope';
 import { DialectError } from './dialect-error';
+import { ApiError } from '../common/api-error';
 
 export class DialectExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('DialectApi');
@@ -27,6 +28,13 @@ export class DialectExceptionFilter implements ExceptionFilter {
 
   private toDialectError(exception: unknown, req: FastifyRequest): DialectError {
     if (exception instanceof DialectError) return exception;
+    if (exception instanceof ApiError)
+      return new DialectError(
+        exception.status,
+        exception.status === 400 ? 'bad_request' : exception.code,
+        exception.message,
+        exception.headers,
+      );
     if (exception instanceof KazooError) {
       if (exception.status === 401) return DialectError.unauthorized();
       if (exception.status === 403) return DialectError.forbidden();
