@@ -60,16 +60,27 @@ export function kazoo(o: KazooOpts): Outgoing {
   return { exchange: 'registrar', routingKey: keys.regSuccess(o.realm, o.username), body };
 }
 
-export function kazooFlush(realm: string, username?: string): Outgoing {
+/**
+ * A reg_flush from another system. `callId` / `contact`: our extension naming one phone of the
+ * user (libs/messaging regFlush). `msgId: null`: none at all.
+ */
+export function kazooFlush(
+  realm: string,
+  username?: string,
+  o: { callId?: string; contact?: string; msgId?: string | null } = {},
+): Outgoing {
   const body: Record<string, unknown> = {
     'Event-Category': 'directory',
     'Event-Name': 'reg_flush',
     'App-Name': 'other-system',
     'App-Version': '1.0',
-    'Msg-ID': randomUUID(),
+    'Msg-ID': o.msgId === undefined ? randomUUID() : o.msgId,
     Realm: realm,
   };
+  if (o.msgId === null) delete body['Msg-ID'];
   if (username) body.Username = username;
+  if (o.callId) body['Call-ID'] = o.callId;
+  if (o.contact) body.Contact = o.contact;
   return { exchange: 'registrar', routingKey: keys.regFlush(realm), body };
 }
 

@@ -88,7 +88,7 @@ class ModelStore {
     return Promise.resolve(this.end(sel, reason, opts, id));
   }
 
-  /** RegistrationStore.endIn: ended_at IS NULL, realm/username/origin match. */
+  /** RegistrationStore.endIn: ended_at IS NULL, realm/username/Call-ID/contact/origin match. */
   private end(
     sel: BindingSelector,
     reason: EndReason,
@@ -101,6 +101,8 @@ class ModelStore {
       if (b.endReason !== undefined || b.origin !== sel.origin) continue;
       if (b.realmKey !== sel.realm!.toLowerCase()) continue;
       if (sel.username !== undefined && b.usernameKey !== sel.username.toLowerCase()) continue;
+      if (sel.callId !== undefined && b.callId !== sel.callId) continue;
+      if (sel.contactUri !== undefined && b.contactUri !== sel.contactUri) continue;
       const expired = b.expiresUs <= atUs!;
       b.endedUs = Math.min(b.expiresUs, atUs!);
       b.endReason = expired ? 'expired' : reason;
@@ -116,7 +118,16 @@ class ModelStore {
 
 type Spec =
   | { kind: EventKind; user: string; contact: string; callId: string; second: number }
-  | { kind: 'flush'; user?: string; stampS?: number }
+  | {
+      kind: 'flush';
+      user?: string;
+      stampS?: number;
+      /** Our extension: one phone of the user, by Call-ID, or by contact (`sip:user@<c>.…`). */
+      callId?: string;
+      contact?: string;
+      /** Published without a Msg-ID (identified, if at all, by content + AMQP timestamp). */
+      noMsgId?: boolean;
+    }
   | { kind: 'echo' } // our own flush coming back
   | { kind: 'unparseable' }
   | { kind: 'poison'; second: number }; // parses, but the database refuses it
@@ -129,7 +140,17 @@ function message(spec: Spec): InboundMessage {
   if (spec.kind === 'flush') {
     decoded = {
       ok: true,
-      event: { kind: 'flush', realm: REALM, username: spec.user, msgId: id, ours: false },
+      event: {
+        kind: 'flush',
+        realm: REALM,
+        username: spec.user,
+        ...(spec.callId !== undefined ? { callId: spec.callId } : {}),
+        ...(spec.contact !== undefined
+          ? { contactUri: `sip:${spec.user}@${spec.contact}.example.com` }
+          : {}),
+        msgId: spec.noMsgId ? undefined : id,
+        ours: false,
+      },
     };
     timestamp = spec.stampS === undefined ? undefined : T0 / S + spec.stampS;
   } else if (spec.kind === 'echo') {
@@ -312,6 +333,78 @@ it('a batch retried after a database error dates its leading flush as its first 
   expectSameOutcome(store, await oneCleanPass(messages));
 });
 
+// ---- a reg_flush naming one phone; a reg_flush without a Msg-ID -----------------------------
+
+const live = (store: ModelStore) =>
+  [...store.bindings.values()]
+    .filter((b) => !b.endReason)
+    .map((b) => `${b.username}/${b.callId}`)
+    .sort();
+
+it('a reg_flush naming one Call-ID ends only that phone of the AOR; delivered again after a kill, the phone re-registered since stays', async () => {
+  const messages = [
+    reg('1004', 0, { callId: 'desk', contact: 'a' }),
+    reg('1004', 1, { callId: 'soft', contact: 'b' }),
+    message({ kind: 'flush', user: '1004', callId: 'desk' }),
+    reg('1004', 5, { callId: 'desk', contact: 'a' }),
+  ];
+  const clean = await oneCleanPass(messages.slice(0, 3));
+  expect(live(clean)).toEqual(['1004/soft']);
+  expect([...clean.bindings.values()].find((b) => b.callId === 'desk')?.endReason).toBe('flushed');
+
+  const store = new ModelStore();
+  await deliver(store, messages, [
+    { kind: 'none', size: 2 },
+    { kind: 'killed', size: 2 },
+  ]);
+  expect(live(store)).toEqual(['1004/desk', '1004/soft']);
+  expectSameOutcome(store, await oneCleanPass(messages));
+});
+
+it('a reg_flush naming one contact (no Call-ID) ends only the bindings with that contact URI', async () => {
+  const store = await oneCleanPass([
+    reg('1005', 0, { callId: 'one', contact: 'a' }),
+    reg('1005', 1, { callId: 'two', contact: 'b' }),
+    message({ kind: 'flush', user: '1005', contact: 'b' }),
+  ]);
+  expect(live(store)).toEqual(['1005/one']);
+});
+
+it('a reg_flush without a Msg-ID but with an AMQP timestamp is applied once: delivered again after a kill, the phone re-registered since stays', async () => {
+  const messages = [
+    reg('1006', 0),
+    message({ kind: 'flush', user: '1006', stampS: 3, noMsgId: true }),
+    reg('1006', 5, { callId: '1006-2' }),
+  ];
+  const store = new ModelStore();
+  await deliver(store, messages, [
+    { kind: 'none', size: 1 },
+    { kind: 'killed', size: 2 },
+  ]);
+  expect(live(store)).toEqual(['1006/1006-2']);
+  expect(store.flushDatings).toEqual([
+    { msgId: expect.stringMatching(/^derived:/), atUs: T0 + 3 * S, guardUs: T0 + 3 * S },
+  ]);
+  expectSameOutcome(store, await oneCleanPass(messages));
+});
+
+it('known limit: a reg_flush with neither a Msg-ID nor an AMQP timestamp is applied again when delivered again', async () => {
+  const messages = [
+    reg('1007', 0),
+    message({ kind: 'flush', user: '1007', noMsgId: true }),
+    reg('1007', 5, { callId: '1007-2' }),
+  ];
+  const store = new ModelStore();
+  await deliver(store, messages, [
+    { kind: 'none', size: 1 },
+    { kind: 'killed', size: 2 },
+  ]);
+  // Nothing tells the redelivery from a new flush: it ends the phone registered since (until
+  // that phone's next REGISTER). docs/reliability.md.
+  expect(live(store)).toEqual([]);
+  expect(store.flushDatings).toHaveLength(2);
+});
+
 // ---- every kind, in every position, under every way of being delivered ---------------------
 
 const kinds: Record<string, () => InboundMessage> = {
@@ -322,6 +415,10 @@ const kinds: Record<string, () => InboundMessage> = {
   'flush of a user': () => message({ kind: 'flush', user: '2001' }),
   'flush of the realm': () => message({ kind: 'flush' }),
   'flush with an AMQP timestamp': () => message({ kind: 'flush', user: '2002', stampS: 7 }),
+  'flush of one phone by Call-ID': () => message({ kind: 'flush', user: '2001', callId: '2001-e' }),
+  'flush of one phone by contact': () => message({ kind: 'flush', user: '2001', contact: 'a' }),
+  'flush without a Msg-ID, with an AMQP timestamp': () =>
+    message({ kind: 'flush', user: '2001', stampS: 7, noMsgId: true }),
   'our own flush (echo)': () => message({ kind: 'echo' }),
   unparseable: () => message({ kind: 'unparseable' }),
   'refused by the database': () => message({ kind: 'poison', second: 6 }),
@@ -329,6 +426,7 @@ const kinds: Record<string, () => InboundMessage> = {
 const background = () => [
   reg('2001', 1),
   reg('2002', 2),
+  reg('2001', 2, { contact: 'e', callId: '2001-e' }), // 2001's second phone
   reg('2003', 3, { callId: 'x' }),
   reg('2001', 7, { kind: 'refresh' }),
   reg('2003', 8, { callId: 'x', contact: 'b' }), // replaces 2003's contact a
@@ -352,7 +450,7 @@ const modes: Record<string, (n: number) => Fault[]> = {
 };
 
 describe.each(Object.keys(kinds))('%s', (kind) => {
-  it.each(Object.keys(modes).flatMap((mode) => [0, 3, 7].map((at) => [mode, at] as const)))(
+  it.each(Object.keys(modes).flatMap((mode) => [0, 3, 8].map((at) => [mode, at] as const)))(
     '%s, at position %d, ends as one clean pass does',
     async (mode, at) => {
       const messages = background();
@@ -441,3 +539,77 @@ it('property: any stream of every kind, under any mix of retries, splits, lost c
     { seed: 1313, numRuns: 400 },
   );
 });
+
+// The reg_flush kinds naming one phone, and those without a Msg-ID (identified by content and
+// AMQP timestamp), in any stream under any faults. Here each Call-ID keeps its contact: a phone
+// moving a Call-ID to another contact around a flush hits the planner's gap below.
+const oneContactArb: fc.Arbitrary<Spec> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc
+      .record({
+        kind: fc.constantFrom<EventKind>('register', 'refresh', 'refresh', 'unregister', 'expire'),
+        user: fc.constantFrom('u1', 'u2'),
+        contact: fc.constantFrom('a', 'b'),
+        second: fc.constant(0),
+        jitter: fc.integer({ min: -2, max: 0 }),
+      })
+      .map((e) => ({ ...e, callId: `c-${e.contact}` })),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record(
+      {
+        kind: fc.constant('flush' as const),
+        user: fc.constantFrom('u1', 'u2'),
+        stampS: fc.integer({ min: 0, max: 40 }),
+        callId: fc.constantFrom('c-a', 'c-b'),
+        contact: fc.constantFrom('a', 'b'),
+        noMsgId: fc.boolean(),
+      },
+      { requiredKeys: ['kind', 'user', 'stampS'] },
+    ),
+  },
+  { weight: 1, arbitrary: fc.constantFrom<Spec>({ kind: 'flush' }, { kind: 'echo' }) },
+);
+
+it('property: reg_flush messages naming one phone, or without a Msg-ID but stamped, under any faults, end as one clean pass', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(oneContactArb, { minLength: 1, maxLength: 30 }),
+      fc.array(faultArb, { maxLength: 12 }),
+      async (specs, faults) => {
+        const messages = specs.map((s, i) => {
+          if ('jitter' in s) {
+            const { jitter, ...e } = s as Spec & { jitter: number };
+            return message({ ...e, second: 10 + i + jitter } as Spec);
+          }
+          return message(s);
+        });
+        const store = new ModelStore();
+        await deliver(store, messages, faults);
+        expectSameOutcome(store, await oneCleanPass(messages));
+      },
+    ),
+    { seed: 1314, numRuns: 400 },
+  );
+});
+
+// Found by the property above with more kinds (not a flush bug, and not fixed here: it is in
+// the domain's planBatch). A register older than a binding's last event, with that binding's
+// Call-ID but another contact, is stale only while that binding is live: delivered again after
+// a flush ended the binding, it registers the other contact. binding-planner.ts, `superseded`
+// looks at live bindings only. `it.failing`: this fails today; fixed, it must become `it`.
+it.failing(
+  'known gap: a stale register of a Call-ID from another contact, delivered again after a flush, stays stale',
+  async () => {
+    const messages = [
+      message({ kind: 'register', user: 'u1', contact: 'b', callId: 'c1', second: 10 }),
+      message({ kind: 'register', user: 'u1', contact: 'a', callId: 'c1', second: 9 }),
+      message({ kind: 'flush' }),
+    ];
+    const store = new ModelStore();
+    await deliver(store, messages, [{ kind: 'killed', size: 3 }]);
+    expectSameOutcome(store, await oneCleanPass(messages));
+  },
+);

@@ -19,6 +19,7 @@ import {
 } from '@app/registrations';
 import type { BatchVerdict, InboundMessage } from '@app/messaging';
 import { isTransientDbError, ReadAhead, RegistrationStore } from '@app/persistence';
+import type { BindingSelector } from '@app/persistence';
 import type { MetricsService } from '@app/observability';
 
 export type Parser = (body: Buffer) => ParseResult;
@@ -98,26 +99,41 @@ export class IngestLane {
   }
 
   /**
-   * A reg_flush from another system: Kamailio drops that realm's (or user's) bindings, so do we,
-   * and only those Kamailio holds (FreeSWITCH keeps its own), as of when it was published. So a
-   * phone that registered again after the flush, but is processed after it, stays. A flush
-   * with a Msg-ID is applied once: delivered again, it changes nothing.
+   * A reg_flush from another system: Kamailio drops that realm's (or user's, or, when it names
+   * a Call-ID or contact, only those of the user's) bindings, so do we, and only those Kamailio
+   * holds (FreeSWITCH keeps its own), as of when it was published. So a phone that registered
+   * again after the flush, but is processed after it, stays. A flush with an identity (its
+   * Msg-ID, else its content and AMQP timestamp) is applied once: delivered again, it changes
+   * nothing.
    */
-  private async applyFlush({ flush, publishedUs }: TimedFlush): Promise<void> {
+  private async applyFlush({ flush, publishedUs, id }: TimedFlush): Promise<void> {
     // The reader ahead's view is older than the flush: the next batch reads for itself.
     this.readAhead.discard();
     const timing = flushTiming(publishedUs, this.clock() * 1000);
-    const selector = { realm: flush.realm, username: flush.username, origin: 'kazoo' as const };
-    const ended = flush.msgId
-      ? await this.store.endBindingsOnce(flush.msgId, selector, 'flushed', {
-          ...timing,
-          publishedUs,
-        })
+    const selector: BindingSelector & { realm: string } = {
+      realm: flush.realm,
+      username: flush.username,
+      // As the Kamailio route matches (route[FLUSH_CONTACT]): by Call-ID, else by contact URI.
+      ...(flush.username !== undefined && flush.callId !== undefined
+        ? { callId: flush.callId }
+        : flush.username !== undefined && flush.contactUri !== undefined
+          ? { contactUri: flush.contactUri }
+          : {}),
+      origin: 'kazoo' as const,
+    };
+    const ended = id
+      ? await this.store.endBindingsOnce(id, selector, 'flushed', { ...timing, publishedUs })
       : await this.store.endBindings(selector, 'flushed', timing);
-    const who = `${flush.username ? `${flush.username}@` : ''}${flush.realm}`;
+    const who =
+      `${flush.username ? `${flush.username}@` : ''}${flush.realm}` +
+      (selector.callId !== undefined
+        ? ` (Call-ID ${selector.callId})`
+        : selector.contactUri !== undefined
+          ? ` (contact ${selector.contactUri})`
+          : '');
     if (ended === undefined) {
       this.metrics.ignoredEvents.inc({ why: 'duplicate' });
-      this.logger.log(`reg_flush ${flush.msgId} for ${who} was applied before: nothing to do`);
+      this.logger.log(`reg_flush ${id} for ${who} was applied before: nothing to do`);
       return;
     }
     this.metrics.events.inc({ kind: 'flush', origin: 'kazoo' });

@@ -72,6 +72,10 @@ export interface BindingSelector {
   accountId?: string;
   realm?: string;
   username?: string;
+  /** Only the bindings with this Call-ID (a reg_flush naming one contact of an AOR). */
+  callId?: string;
+  /** Only the bindings with this contact URI. */
+  contactUri?: string;
   ids?: number[];
   /** Only bindings that came from this proxy kind (a Kazoo reg_flush acts on Kamailio's). */
   origin?: Binding['origin'];
@@ -323,7 +327,11 @@ export class RegistrationStore {
     if (selector.realm !== undefined) add('realm_key = ?', selector.realm.toLowerCase());
     if (selector.username !== undefined) add('username_key = ?', selector.username.toLowerCase());
     if (selector.ids !== undefined) add('id = ANY(?::bigint[])', selector.ids);
-    if (where.length === 1) throw new Error('endBindings needs a selector');
+    // (Narrowing only: a Call-ID or contact alone never selects across AORs.)
+    const narrowed = where.length > 1;
+    if (selector.callId !== undefined) add('call_id = ?', selector.callId);
+    if (selector.contactUri !== undefined) add('contact_uri = ?', selector.contactUri);
+    if (!narrowed) throw new Error('endBindings needs a selector');
     if (selector.origin !== undefined) add('origin = ?', selector.origin);
     const rows: Record<string, unknown>[] = await q.query(
       `WITH ended AS (

@@ -496,6 +496,69 @@ describe('Kazoo reg_flush', () => {
     expect(f.ours).toBe(true);
   });
 
+  describe('naming one contact (our extension: Call-ID, Contact)', () => {
+    // As test/kamailio/kamailio.cfg.tmpl's reg-flush event_route and route[FLUSH_CONTACT]
+    // read them: only with a Username; a Call-ID, else a contact URI.
+    const realm = 'acme.sip.example.net';
+
+    it('reads the Call-ID (and drops the Contact: the Call-ID decides)', () => {
+      const f = flush(
+        parseKazooMessage(
+          flushMsg({ Realm: realm, Username: '1001', 'Call-ID': 'c-1@h', Contact: 'sip:x@h' }),
+        ),
+      );
+      expect(f).toEqual({
+        kind: 'flush',
+        realm,
+        username: '1001',
+        callId: 'c-1@h',
+        msgId: 'f1',
+        ours: false,
+      });
+    });
+
+    it('reads the Contact when there is no Call-ID, with or without <>', () => {
+      for (const Contact of ['sip:1001@192.0.2.1:5060', ' <sip:1001@192.0.2.1:5060> ']) {
+        const f = flush(parseKazooMessage(flushMsg({ Realm: realm, Username: '1001', Contact })));
+        expect(f).toMatchObject({ username: '1001', contactUri: 'sip:1001@192.0.2.1:5060' });
+        expect(f.callId).toBeUndefined();
+      }
+    });
+
+    it('ignores both without a Username (a realm flush), and empty values', () => {
+      const realmWide = flush(
+        parseKazooMessage(flushMsg({ Realm: realm, 'Call-ID': 'c-1@h', Contact: 'sip:x@h' })),
+      );
+      expect(realmWide).toEqual({
+        kind: 'flush',
+        realm,
+        username: undefined,
+        msgId: 'f1',
+        ours: false,
+      });
+      const empty = flush(
+        parseKazooMessage(flushMsg({ Realm: realm, Username: '1001', 'Call-ID': '', Contact: '' })),
+      );
+      expect(empty.callId).toBeUndefined();
+      expect(empty.contactUri).toBeUndefined();
+    });
+
+    it('rejects a Call-ID or Contact too long to be stored, as value_too_long', () => {
+      const longCallId = rejection(
+        parseKazooMessage(
+          flushMsg({ Realm: realm, Username: '1001', 'Call-ID': 'c'.repeat(1025) }),
+        ),
+      );
+      expect(longCallId.code).toBe('value_too_long');
+      const longContact = rejection(
+        parseKazooMessage(
+          flushMsg({ Realm: realm, Username: '1001', Contact: `sip:${'x'.repeat(2100)}@h` }),
+        ),
+      );
+      expect(longContact.code).toBe('value_too_long');
+    });
+  });
+
   it('rejects a flush without Realm', () => {
     const r = rejection(parseKazooMessage(flushMsg({ Username: '1001' })));
     expect(r.code).toBe('invalid_payload');

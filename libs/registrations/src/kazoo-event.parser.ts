@@ -66,6 +66,9 @@ const regFlush = z.object({
   Username: looseString.optional(),
   'App-Name': looseString.optional(),
   'Msg-ID': looseString.optional(),
+  // Our extension (libs/messaging regFlush): one contact of the AOR.
+  'Call-ID': looseString.optional(),
+  Contact: looseString.optional(),
 });
 
 /** App-Name this service puts on the flushes it publishes, so that it skips their echo. */
@@ -82,6 +85,14 @@ function kindOf(
   return first === false ? 'refresh' : 'register';
 }
 
+/** A reg_flush's `Contact`: the URI itself (as stored), or inside `<…>` if it came so. */
+function contactUriOf(raw: string | undefined): string | undefined {
+  const v = raw?.trim();
+  if (!v) return undefined;
+  const m = /^<([^>]*)>$/.exec(v);
+  return (m ? m[1].trim() : v) || undefined;
+}
+
 export function parseKazooMessage(body: Buffer | string): ParseResult {
   const obj = parseJsonObject(body);
   if (obj instanceof MessageRejected) return { ok: false, error: obj };
@@ -89,10 +100,18 @@ export function parseKazooMessage(body: Buffer | string): ParseResult {
   if (name === 'reg_flush') {
     const f = regFlush.safeParse(obj);
     if (!f.success) return rejected('invalid_payload', describeIssues(f.error));
+    const username = f.data.Username || undefined;
+    // As the Kamailio route does (test/kamailio/kamailio.cfg.tmpl, reg-flush event_route and
+    // route[FLUSH_CONTACT]): Call-ID and Contact count only with a Username, and a Call-ID
+    // wins over a Contact.
+    const callId = (username && f.data['Call-ID']) || undefined;
+    const contactUri = (username && !callId && contactUriOf(f.data.Contact)) || undefined;
     const flush: FlushCommand = {
       kind: 'flush',
       realm: f.data.Realm,
-      username: f.data.Username,
+      username,
+      ...(callId ? { callId } : {}),
+      ...(contactUri ? { contactUri } : {}),
       msgId: f.data['Msg-ID'] || undefined,
       ours: f.data['App-Name'] === OUR_APP_NAME,
     };

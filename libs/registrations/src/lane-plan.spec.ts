@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { flushTiming, INITIAL_LANE_STATE, isFlushStep, LaneMessage, planLane } from './lane-plan';
+import {
+  flushIdentity,
+  flushTiming,
+  INITIAL_LANE_STATE,
+  isFlushStep,
+  LaneMessage,
+  planLane,
+} from './lane-plan';
 import { rejected } from './parse-result';
 import type { FlushCommand, RegistrationEvent } from './registration-event';
 
@@ -36,6 +43,7 @@ describe('planLane', () => {
     expect(second.steps[0]).toEqual({
       flush: expect.objectContaining({ msgId: 'f' }),
       publishedUs: T0 + 3 * S,
+      id: 'f', // its Msg-ID identifies it
     });
     expect(second.next).toEqual({ lastEventUs: T0 + 9 * S });
   });
@@ -43,7 +51,9 @@ describe('planLane', () => {
   it('prefers a plausible AMQP timestamp; ignores an implausible one', () => {
     const state = { lastEventUs: T0 };
     const stamped = planLane(state, [flush({}, T0 / 1e6 + 7)]);
-    expect(stamped.steps).toEqual([{ flush: expect.anything(), publishedUs: T0 + 7 * S }]);
+    expect(stamped.steps).toEqual([
+      { flush: expect.anything(), publishedUs: T0 + 7 * S, id: expect.stringMatching(/^derived:/) },
+    ]);
     const wrongUnit = planLane(state, [flush({}, 12)]);
     expect(wrongUnit.steps).toEqual([{ flush: expect.anything(), publishedUs: T0 }]);
   });
@@ -117,5 +127,55 @@ describe('planLane', () => {
       ),
       { seed: 13, numRuns: 500 },
     );
+  });
+
+  it('identifies a flush by its Msg-ID, else by what it flushes and its AMQP timestamp, else not at all', () => {
+    const at = T0 / 1e6 + 7;
+    const [withMsgId] = planLane(INITIAL_LANE_STATE, [flush({ msgId: 'f' }, at)]).steps;
+    expect(withMsgId).toMatchObject({ id: 'f' });
+    const [unstamped] = planLane(INITIAL_LANE_STATE, [flush({ username: 'u1' })]).steps;
+    expect(unstamped).not.toHaveProperty('id'); // applied again if delivered again
+    const [wrongUnit] = planLane(INITIAL_LANE_STATE, [flush({ username: 'u1' }, 12)]).steps;
+    expect(wrongUnit).not.toHaveProperty('id');
+  });
+});
+
+describe('flushIdentity (a reg_flush without a Msg-ID)', () => {
+  const at = T0 / 1e6 + 7;
+  const f = (o: Partial<FlushCommand> = {}): FlushCommand => ({
+    kind: 'flush',
+    realm: 'r.example',
+    username: '1001',
+    ours: false,
+    ...o,
+  });
+
+  it('is the same for the same message delivered again (same content, same AMQP timestamp)', () => {
+    expect(flushIdentity(f(), at)).toBe(flushIdentity(f(), at));
+    // Realm and username compare as the store compares them (case-insensitively).
+    expect(flushIdentity(f({ realm: 'R.Example', username: '1001' }), at)).toBe(
+      flushIdentity(f(), at),
+    );
+    // The timestamp is whole seconds; a fraction (from no broker we know) changes nothing.
+    expect(flushIdentity(f(), at + 0.5)).toBe(flushIdentity(f(), at));
+  });
+
+  it('differs for another second or other bindings', () => {
+    const ids = [
+      flushIdentity(f(), at),
+      flushIdentity(f(), at + 1),
+      flushIdentity(f({ username: '1002' }), at),
+      flushIdentity(f({ username: undefined }), at),
+      flushIdentity(f({ realm: 'other.example' }), at),
+      flushIdentity(f({ callId: 'c1' }), at),
+      flushIdentity(f({ callId: 'c2' }), at),
+      flushIdentity(f({ contactUri: 'sip:1001@192.0.2.1' }), at),
+    ];
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('does not exist without a plausible timestamp: content alone would merge later flushes', () => {
+    expect(flushIdentity(f(), undefined)).toBeUndefined();
+    expect(flushIdentity(f(), 12)).toBeUndefined();
   });
 });

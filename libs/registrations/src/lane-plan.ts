@@ -4,6 +4,7 @@
 // give the same plan, so a batch retried after a database error, split to find a poison
 // message, or delivered again after a crash is dated exactly as its first try was. The lane
 // moves its state to `next` only once the batch committed.
+import { createHash } from 'node:crypto';
 import { implausibleEventTime } from './time';
 import type { ParseResult } from './parse-result';
 import { FlushCommand, isFlush, RegistrationEvent } from './registration-event';
@@ -29,6 +30,12 @@ export interface LaneMessage {
 export interface TimedFlush {
   flush: FlushCommand;
   publishedUs: number;
+  /**
+   * What recognises it when delivered again (applied_flushes): its Msg-ID, else one derived
+   * from its content and AMQP timestamp (flushIdentity). Undefined: nothing identifies it, and
+   * a redelivery applies it again.
+   */
+  id?: string;
 }
 
 export type LaneStep = { events: RegistrationEvent[] } | TimedFlush;
@@ -71,10 +78,35 @@ export function planLane(state: LaneState, messages: readonly LaneMessage[]): La
     if (e.ours) return;
     if (run.length) steps.push({ events: run });
     run = [];
-    steps.push({ flush: e, publishedUs: flushTimeUs(timestampS, lastUs) });
+    const id = e.msgId ?? flushIdentity(e, timestampS);
+    steps.push({ flush: e, publishedUs: flushTimeUs(timestampS, lastUs), ...(id ? { id } : {}) });
   });
   if (run.length) steps.push({ events: run });
   return { steps, rejected, next: { lastEventUs: lastUs } };
+}
+
+/**
+ * The identity of a reg_flush without a Msg-ID: what it flushes (realm, username, Call-ID,
+ * contact URI, case as the store compares them) and its AMQP timestamp, which the broker
+ * keeps on a redelivery. Two such flushes of the same bindings stamped in the same second
+ * count as one: the second could only end a phone that registered again within that second,
+ * which the flush's guard keeps anyway (flushTiming). Without a plausible timestamp there is
+ * none: content alone would merge every later flush of the same AOR, so such a flush is
+ * applied again when delivered again (docs/reliability.md).
+ */
+export function flushIdentity(
+  flush: FlushCommand,
+  timestampS: number | undefined,
+): string | undefined {
+  if (timestampS === undefined || implausibleEventTime(timestampS * 1e6)) return undefined;
+  const what = [
+    flush.realm.toLowerCase(),
+    flush.username?.toLowerCase() ?? null,
+    flush.callId ?? null,
+    flush.contactUri ?? null,
+    Math.floor(timestampS),
+  ];
+  return `derived:${createHash('sha256').update(JSON.stringify(what)).digest('hex')}`;
 }
 
 /** The AMQP timestamp if plausible, else the last event before the flush (0: none known). */

@@ -62,11 +62,19 @@ export interface RegistrationEvent {
   fsHostname?: string;
 }
 
-/** A `reg_flush` issued by another system: ends every binding of a realm, or of one AOR. */
+/**
+ * A `reg_flush` issued by another system: ends every binding of a realm, or of one AOR, or (our
+ * extension, docs/sipxcom-compatibility.md) only the AOR's bindings with that Call-ID, else
+ * that contact URI.
+ */
 export interface FlushCommand {
   kind: 'flush';
   realm: string;
   username?: string;
+  /** `Call-ID` (only with a username): only the AOR's bindings with this Call-ID end. */
+  callId?: string;
+  /** `Contact` (only with a username, when no Call-ID): only bindings with this contact URI. */
+  contactUri?: string;
   /** Msg-ID: a flush delivered again after it was applied is recognised by it (and skipped). */
   msgId?: string;
   /** Set when this service published the flush itself (already applied at the API). */
