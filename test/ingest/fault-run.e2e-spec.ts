@@ -2,14 +2,25 @@
 // changes, unregisters and flushes from another system; FreeSWITCH registers, refreshes and
 // unregisters) whose final state this test computes on its own, while two ingest processes
 // (single active consumer) are SIGKILLed, SIGTERMed and replaced, RabbitMQ connections are cut
-// and Postgres goes away. It then compares, per phone: the live bindings, the history rows by
+// and Postgres is restarted. It then compares, per phone: the live bindings, the history rows by
 // reason and the change feed's sequence of changes — each mismatch counted as lost, duplicate
-// or wrong. CI-sized in `npm test`; `npm run bench:faults` runs it longer (FAULT_RUN_* below).
-import type { Pool } from 'pg';
+// or wrong — and counts, off the wire, the messages RabbitMQ delivered more than once.
+// CI-sized in `npm test`; `npm run bench:faults` runs it longer (FAULT_RUN_* below).
+//
+// Postgres: a private cluster (initdb on a port of its own, test/support/pg-cluster.ts) that the
+// run really stops (pg_ctl stop -m immediate, then -m fast) and starts again, used as the
+// ingest's DATABASE_URL. Where none can be made (no initdb; root without a `postgres` user), or
+// with FAULT_RUN_POSTGRES=proxy, the shared test database behind a TCP proxy taken down and
+// brought back stands in for the restart. The summary says which.
+import { Pool } from 'pg';
+import { createDataSource, initializeDataSource } from '@app/persistence';
 import { T, TestBroker, Outgoing } from '../support/amqp';
-import { resetDatabase, testPool } from '../support/database';
+import { AmqpDeliveryTap, bodyKey } from '../support/amqp-delivery-tap';
+import { closeAtFileEnd } from '../support/cleanup';
+import { resetDatabase } from '../support/database';
 import { startIngestProcess, IngestProcess } from '../support/ingest-process';
 import { freeswitch, kazoo, kazooFlush, nowS } from '../support/messages';
+import { PrivateCluster, startPrivateCluster } from '../support/pg-cluster';
 import { eventually } from '../support/poll';
 import { TcpProxy } from '../support/tcp-proxy';
 import { TEST_AMQP_URL, TEST_DATABASE_URL } from '../support/test-env';
@@ -18,7 +29,14 @@ const PHONES = Number(process.env.FAULT_RUN_PHONES ?? 40); // Kamailio phones; h
 const ROUNDS = Number(process.env.FAULT_RUN_ROUNDS ?? 24);
 const FAULT_EVERY = Number(process.env.FAULT_RUN_FAULT_EVERY ?? 4); // rounds between faults
 const SEED = Number(process.env.FAULT_RUN_SEED ?? 13);
+const POSTGRES = process.env.FAULT_RUN_POSTGRES ?? 'cluster'; // or 'proxy'
 const REALM = 'fault-run.example.net';
+
+/** The bytes TestBroker.publish sends for a message (the tap recognises them). */
+const bodyOf = (m: Outgoing) =>
+  Buffer.isBuffer(m.body)
+    ? m.body
+    : Buffer.from(typeof m.body === 'string' ? m.body : JSON.stringify(m.body));
 
 /** A small seeded PRNG (mulberry32): the same workload every run. */
 function prng(seed: number): () => number {
@@ -124,19 +142,45 @@ function round(phones: Phone[], ts: number, rnd: () => number): Outgoing[] {
 describe('the fault run', () => {
   const amqpTarget = new URL(TEST_AMQP_URL);
   const dbTarget = new URL(TEST_DATABASE_URL);
-  const amqpProxy = new TcpProxy(amqpTarget.hostname, Number(amqpTarget.port || 5672));
+  // Every byte RabbitMQ sends the ingests passes the proxy: the tap counts the deliveries.
+  const tap = new AmqpDeliveryTap();
+  const amqpProxy = new TcpProxy(amqpTarget.hostname, Number(amqpTarget.port || 5672), () =>
+    tap.connection(),
+  );
   const dbProxy = new TcpProxy(dbTarget.hostname, Number(dbTarget.port || 5432));
   const ingests: IngestProcess[] = [];
+  let cluster: PrivateCluster | undefined;
+  let postgres = '';
+  let databaseUrl = TEST_DATABASE_URL;
   let pool: Pool;
   let broker: TestBroker;
 
   beforeAll(async () => {
-    pool = testPool();
+    if (POSTGRES === 'cluster') {
+      const made = await startPrivateCluster('registrations_test_fault_run');
+      if ('unavailable' in made) {
+        postgres = `TCP-proxy outage (no private cluster: ${made.unavailable})`;
+      } else {
+        cluster = made;
+        databaseUrl = made.url;
+        postgres = `private cluster on port ${made.port} (pg_ctl stop -m immediate / fast, start)`;
+        const ds = createDataSource(databaseUrl, 2, 'fault-run-setup');
+        await initializeDataSource(ds, databaseUrl, () => undefined);
+        await ds.destroy();
+      }
+    } else postgres = 'TCP-proxy outage (FAULT_RUN_POSTGRES=proxy)';
+    console.log(`fault run: Postgres restarts by ${postgres}`);
+    pool = new Pool({ connectionString: databaseUrl, max: 2 });
+    closeAtFileEnd(
+      'fault-run pg pool',
+      () => pool.end(),
+      () => !pool.ending && !pool.ended,
+    );
     await resetDatabase(pool);
     broker = await TestBroker.open();
     await broker.purge();
     await amqpProxy.up();
-    await dbProxy.up();
+    if (!cluster) await dbProxy.up();
   });
   afterAll(async () => {
     await Promise.all(ingests.map((i) => i.kill()));
@@ -144,6 +188,7 @@ describe('the fault run', () => {
     await dbProxy.down();
     await broker?.close();
     await pool?.end();
+    await cluster?.remove();
   });
 
   const via = (url: string, port: number) => {
@@ -155,7 +200,7 @@ describe('the fault run', () => {
   const startOne = async () => {
     const i = await startIngestProcess({
       AMQP_URL: via(TEST_AMQP_URL, amqpProxy.port),
-      DATABASE_URL: via(TEST_DATABASE_URL, dbProxy.port),
+      DATABASE_URL: cluster ? databaseUrl : via(TEST_DATABASE_URL, dbProxy.port),
       INGEST_BATCH_SIZE: '40', // many batches: kills land between commits and acks
       INGEST_PREFETCH: '200',
     });
@@ -187,8 +232,14 @@ describe('the fault run', () => {
       const applied: string[] = [];
       const t0 = nowS() - ROUNDS - 5;
       let sent = 0;
+      const published = new Map<string, number>();
+      let restarts = 0;
       for (let r = 0; r < ROUNDS; r++) {
         const batch = round(phones, t0 + r, rnd);
+        for (const m of batch) {
+          const key = bodyKey(bodyOf(m));
+          published.set(key, (published.get(key) ?? 0) + 1);
+        }
         await broker.publish(batch);
         sent += batch.length;
         if (r % FAULT_EVERY !== FAULT_EVERY - 1) continue;
@@ -213,13 +264,16 @@ describe('the fault run', () => {
           await amqpProxy.up(port);
         } else {
           const port = dbProxy.port;
-          await dbProxy.down();
+          // A crash (immediate: recovery on start) and a clean shutdown (fast), in turn.
+          if (cluster) await cluster.stop(restarts++ % 2 === 0 ? 'immediate' : 'fast');
+          else await dbProxy.down();
           await eventually(
             () => fetch(`${ingests[0].url}/readyz`).then((x) => x.status),
             (s) => s === 503,
             { what: 'an ingest seeing the database gone' },
           );
-          await dbProxy.up(port);
+          if (cluster) await cluster.start();
+          else await dbProxy.up(port);
         }
       }
 
@@ -294,7 +348,16 @@ describe('the fault run', () => {
       }
       const deadLetters = await broker.queueDepth(T.deadLetterQueue.name);
       const summary = {
+        postgres: cluster ? 'private cluster' : 'tcp proxy',
         sent,
+        // consumed and acked without being dead-lettered (whether each was applied right is
+        // what the checks below count)
+        applied: sent - unconsumed - deadLetters,
+        deliveries: tap.deliveries,
+        // distinct messages RabbitMQ delivered more than once (seen on the wire)
+        redelivered: tap.deliveredMoreThanOnce(published),
+        // deliveries the broker flagged `redelivered`
+        redeliveredFlag: tap.flagged,
         faults: applied.join(','),
         live: live.length,
         unconsumed,

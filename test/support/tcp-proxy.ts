@@ -11,9 +11,14 @@ export class TcpProxy {
   private pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   port = 0;
 
+  /**
+   * `tap`, when given, is called once per connection and returns what is fed every chunk the
+   * server sends on it (observed, not altered): e.g. an AmqpDeliveryTap's parser.
+   */
   constructor(
     private readonly targetHost: string,
     private readonly targetPort: number,
+    private readonly tap?: () => (chunk: Buffer) => void,
   ) {}
 
   async up(port = this.port): Promise<number> {
@@ -29,6 +34,7 @@ export class TcpProxy {
         this.sockets.delete(upstream);
         this.pairs.delete(pair);
       };
+      if (this.tap) upstream.on('data', this.tap());
       client.pipe(upstream).pipe(client);
       client.on('error', done).on('close', done);
       upstream.on('error', done).on('close', done);
