@@ -21,6 +21,16 @@ const ts = nowS();
 const forRealm = (cmds: TappedCommand[], realm: string) =>
   cmds.filter((c) => c.json?.Realm === realm || c.text.includes(`@${realm}`));
 
+/** Commands about this file's accounts (anything else on the vhost is not this file's). */
+const ours = (cmds: TappedCommand[]) =>
+  cmds.filter(
+    (c) =>
+      [acme.realm, other.realm].includes(c.json?.Realm) ||
+      c.text.includes('cact-') ||
+      c.text.includes(`@${acme.realm}`) ||
+      c.text.includes(`@${other.realm}`),
+  );
+
 async function bindingIds(realm: string): Promise<Record<string, number>> {
   const { rows } = await h!.pool.query(
     `SELECT id, call_id FROM registrations WHERE realm_key = lower($1)
@@ -171,7 +181,7 @@ describe('DELETE /v2/console/accounts/{id}/bindings/{binding_id}', () => {
     const anon = await http(h!.url, 'DELETE', `/v2/console/accounts/${acme.id}/bindings/${theirs}`);
     expect(anon.status).toBe(401);
     const all = await tap!.takeAll();
-    expect([...all.registrar, ...all.tapCommands, ...all.switch]).toEqual([]);
+    expect(ours([...all.registrar, ...all.tapCommands, ...all.switch])).toEqual([]);
     expect(await bindingIds(other.realm)).toEqual({ 'cact-900': theirs });
   });
 });
@@ -210,7 +220,7 @@ describe('POST /v2/console/accounts/{id}/users/{username}/check_sync', () => {
     const foreign = await post(other, 'users/900/check_sync', acme.token);
     expect(foreign.status).toBe(403);
     const all = await tap!.takeAll();
-    expect([...all.registrar, ...all.tapCommands, ...all.switch]).toEqual([]);
+    expect(ours([...all.registrar, ...all.tapCommands, ...all.switch])).toEqual([]);
   });
 
   it('is documented in the OpenAPI', async () => {
