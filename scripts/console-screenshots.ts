@@ -1,5 +1,5 @@
 // Screenshots of the console's main views into docs/console/ (npm run console:screenshots):
-// sign-in, the live bindings (desktop and phone width), a flush confirmation, the charts and a
+// sign-in, the live bindings (desktop and phone width), flush confirmations (a user, one phone), the charts and a
 // user's timeline, over generated data in a database of their own (scripts/support/console-demo).
 import { join, resolve } from 'node:path';
 import { launchChromium } from './support/chromium';
@@ -51,7 +51,17 @@ async function main(): Promise<void> {
     await shot('flush-confirmation', `#/bindings?account=${DEMO_ACCOUNT.id}`, {
       then: async (p) => {
         await tableReady(p);
-        await p.locator('table.bindings tbody tr button.danger').first().click();
+        await p
+          .locator('table.bindings tbody tr button[aria-label^="Flush "]:not([data-testid])')
+          .first()
+          .click();
+        await p.locator('[data-testid=confirm-text]').waitFor();
+      },
+    });
+    await shot('flush-phone-confirmation', `#/bindings?account=${DEMO_ACCOUNT.id}`, {
+      then: async (p) => {
+        await tableReady(p);
+        await p.locator('table.bindings tbody tr [data-testid=flush-phone]').first().click();
         await p.locator('[data-testid=confirm-text]').waitFor();
       },
     });

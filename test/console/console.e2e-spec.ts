@@ -1,6 +1,7 @@
 // The operator's console in a real browser (Debian's Chromium through playwright-core) against
 // the real API and ingest apps, Postgres and RabbitMQ: sign-in, the table filtered, a phone
-// registering while the page is open, a flush from the page, and tenants kept apart.
+// registering while the page is open, a flush from the page (a user, and one phone of a user),
+// a check-sync without a flush, and tenants kept apart.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { accountIdFor, accountWithToken, ApiHarness, http, startApi } from '../support/api-harness';
 import { historyOf, liveCount, waitForLive } from '../support/api-fixtures';
@@ -173,6 +174,99 @@ describe('the console, in Chromium', () => {
     ]);
     expect(await liveCount(h!.pool, B.id)).toBe(2);
     await page.close();
+  });
+
+  it('flushes one of two phones of a user from the page (keyboard); only that one disappears, then re-provisions the other without a flush', async () => {
+    const desk = `<sip:erin@192.0.2.16:5060;transport=UDP>`;
+    await h!.broker.publish([
+      kamailioRegister({
+        ...A,
+        accountId: A.id,
+        username: 'erin',
+        sourceIp: '192.0.2.16',
+        callId: 'console-erin-desk',
+        contact: desk,
+      }),
+      kamailioRegister({
+        ...A,
+        accountId: A.id,
+        username: 'erin',
+        sourceIp: '192.0.2.17',
+        callId: 'console-erin-soft',
+      }),
+    ]);
+    const erinLive = async () =>
+      (
+        await h!.pool.query(
+          `SELECT call_id FROM registrations WHERE account_id = $1 AND username = 'erin'
+              AND ended_at IS NULL AND expires_at > now() ORDER BY call_id`,
+          [A.id],
+        )
+      ).rows.map((r: { call_id: string }) => r.call_id);
+    await eventually(erinLive, (c) => c.length === 2, {
+      timeoutMs: UI_TIMEOUT,
+      what: "erin's two phones live",
+    });
+    const page = await signIn(aToken);
+    try {
+      const erinRows = page.locator('tr[data-user=erin]');
+      await eventually(
+        () => erinRows.count(),
+        (n) => n === 2,
+        { timeoutMs: UI_TIMEOUT, intervalMs: 100, what: "erin's two rows" },
+      );
+      // From the keyboard: focus the row's button, Enter opens the confirmation.
+      await page.focus(
+        `button[aria-label="Flush this phone of erin@${A.realm}: sip:erin@192.0.2.16:5060;transport=UDP"]`,
+      );
+      await page.keyboard.press('Enter');
+      const text = (await page.locator('[data-testid=confirm-text]').textContent()) ?? '';
+      for (const part of [
+        `erin@${A.realm}`,
+        'sip:erin@192.0.2.16:5060;transport=UDP',
+        'console-erin-desk',
+        'Kamailio (proxy 198.51.100.1:5060)',
+        'reg_flush',
+        'other phones stay',
+      ])
+        expect(text).toContain(part);
+      await page.click('[data-testid=confirm]');
+      const result = page.locator('[data-testid=result]', { hasText: 'Flushed one phone of erin' });
+      await result.waitFor();
+      // What was published, as the API answered it: the reg_flush naming that contact.
+      const shown = (await result.textContent()) ?? '';
+      expect(shown).toContain('reg_flush Username=erin');
+      expect(shown).toContain('Call-ID=console-erin-desk');
+      await eventually(
+        () => erinRows.count(),
+        (n) => n === 1,
+        { timeoutMs: UI_TIMEOUT, intervalMs: 100, what: 'one erin row left' },
+      );
+      expect(await erinRows.locator('td').nth(3).textContent()).toBe('192.0.2.17:5060');
+      expect(await erinLive()).toEqual(['console-erin-soft']);
+      const { rows } = await h!.pool.query(
+        `SELECT call_id, end_reason FROM registration_history
+          WHERE account_id = $1 AND username = 'erin'`,
+        [A.id],
+      );
+      expect(rows).toEqual([{ call_id: 'console-erin-desk', end_reason: 'flushed' }]);
+
+      // Re-provision (check-sync): named, sent, and nothing ends.
+      await page.click(`button[aria-label="Re-provision (check-sync) erin@${A.realm}"]`);
+      const syncText = (await page.locator('[data-testid=confirm-text]').textContent()) ?? '';
+      expect(syncText).toContain(`erin@${A.realm}`);
+      expect(syncText).toContain('check-sync');
+      expect(syncText).toContain('Nothing is flushed');
+      await page.click('[data-testid=confirm]');
+      const synced = page.locator('[data-testid=result]', { hasText: 'Sent check-sync to erin' });
+      await synced.waitFor();
+      expect(await synced.textContent()).toContain('check-sync Username=erin');
+      expect(await erinLive()).toEqual(['console-erin-soft']);
+      expect(await erinRows.count()).toBe(1);
+      expect(await liveCount(h!.pool, B.id)).toBe(2);
+    } finally {
+      await page.close();
+    }
   });
 
   it("never shows tenant B's bindings to tenant A, even when asked for B's account", async () => {

@@ -22,6 +22,7 @@ import {
 } from './bindings';
 import { ChangeEvent, openFeed } from './live-feed';
 import { FlushRequest, FlushDialog } from './flush-dialog';
+import { PhoneAction, PhoneActionDialog } from './phone-actions';
 
 const PAGE_SIZE = 50;
 const ENDS = new Set(['unregistered', 'expired', 'flushed', 'replaced']);
@@ -69,6 +70,7 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
   const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 } | undefined>();
   const [now, setNow] = useState(Date.now());
   const [flush, setFlush] = useState<FlushRequest | undefined>();
+  const [phoneAction, setPhoneAction] = useState<PhoneAction | undefined>();
   const [result, setResult] = useState<{ ok: boolean; text: string } | undefined>();
   const [reloads, setReloads] = useState(0);
   const listRef = useRef(list);
@@ -220,6 +222,16 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
     refreshCount();
   };
 
+  const onPhoneAction = (text: string, action: PhoneAction) => {
+    setPhoneAction(undefined);
+    setResult({ ok: true, text });
+    if (action.kind !== 'contact') return;
+    // Only that binding ended (the feed removes it too).
+    const key = bindingKey(action.binding);
+    setList((s) => ({ ...s, rows: s.rows.filter((r) => bindingKey(r) !== key) }));
+    refreshCount();
+  };
+
   const rows = sort ? sortBindings(list.rows, sort.key, sort.dir) : list.rows;
   const field = (k: keyof Filters, label: string, placeholder: string) => (
     <label>
@@ -346,7 +358,31 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
                   </td>
                   <td class="num">{exp === undefined ? '' : formatDuration(exp - now)}</td>
                   <td class="num">{b.refresh_count ?? ''}</td>
-                  <td>
+                  <td class="actions">
+                    <button
+                      type="button"
+                      class="danger small"
+                      aria-label={`Flush this phone of ${b.username}@${b.realm}: ${contactUri(b)}`}
+                      title={
+                        b.id === undefined
+                          ? 'Arrived on the live feed: reload to act on this phone alone'
+                          : 'Flush only this binding (this contact)'
+                      }
+                      disabled={b.id === undefined}
+                      data-testid="flush-phone"
+                      onClick={() => setPhoneAction({ kind: 'contact', binding: b })}
+                    >
+                      Flush this phone
+                    </button>{' '}
+                    <button
+                      type="button"
+                      class="small"
+                      aria-label={`Re-provision (check-sync) ${b.username}@${b.realm}`}
+                      data-testid="check-sync"
+                      onClick={() => setPhoneAction({ kind: 'check-sync', binding: b })}
+                    >
+                      Re-provision
+                    </button>{' '}
                     <button
                       type="button"
                       class="danger small"
@@ -362,7 +398,7 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
                         })
                       }
                     >
-                      Flush
+                      Flush user
                     </button>
                   </td>
                 </tr>
@@ -382,6 +418,14 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
         )}
         {sort && <span class="hint"> Sorted in the browser, over the rows loaded.</span>}
       </p>
+      {phoneAction && (
+        <PhoneActionDialog
+          accountId={accountId}
+          action={phoneAction}
+          onDone={onPhoneAction}
+          onCancel={() => setPhoneAction(undefined)}
+        />
+      )}
       {flush && (
         <FlushDialog
           accountId={accountId}

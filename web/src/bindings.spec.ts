@@ -4,6 +4,9 @@ import { splitAgent } from './agents';
 import {
   BindingItem,
   bindingKey,
+  contactFlushText,
+  describePublished,
+  proxyText,
   expiresAtMs,
   filterParams,
   formatDuration,
@@ -77,4 +80,67 @@ it('splits a User-Agent into model and firmware', () => {
   });
   expect(splitAgent('Zoiper rv2.10.20.1')).toEqual({ model: 'Zoiper rv2.10.20.1', firmware: '' });
   expect(splitAgent(null)).toEqual({ model: '(none)', firmware: '' });
+});
+
+describe('phone actions', () => {
+  const k = b({
+    username: '300',
+    realm: 'a.test',
+    original_contact: '<sip:300@192.0.2.30:5062>;expires=600',
+    call_id: 'c-1',
+    proxy_ip: '10.0.0.5',
+    proxy_port: '5060',
+    held_by: { kind: 'kamailio' },
+  });
+  const f = b({
+    username: '400',
+    realm: 'a.test',
+    call_id: 'fs-1@h',
+    held_by: { kind: 'freeswitch', hostname: 'fs1.test', profile: 'internal' },
+  });
+  it('name the proxy that holds the binding', () => {
+    expect(proxyText(k)).toBe('Kamailio (proxy 10.0.0.5:5060)');
+    expect(proxyText(f)).toBe('FreeSWITCH fs1.test, profile internal');
+  });
+  it('name the command a one-contact flush sends (contact-flush-commands.ts)', () => {
+    expect(contactFlushText(k)).toBe(
+      'reg_flush for 300@a.test naming Call-ID c-1 and Contact sip:300@192.0.2.30:5062',
+    );
+    expect(contactFlushText(f)).toBe('sofia profile internal flush_inbound_reg fs-1@h');
+  });
+  it('describe what was published, JSON or plain text', () => {
+    expect(
+      describePublished({
+        exchange: 'registrar',
+        routing_key: 'registration.flush.a%2Etest',
+        body: JSON.stringify({
+          'Event-Name': 'reg_flush',
+          Realm: 'a.test',
+          Username: '300',
+          'Call-ID': 'c-1',
+        }),
+      }),
+    ).toBe(
+      'registrar registration.flush.a%2Etest: reg_flush Username=300 Realm=a.test Call-ID=c-1',
+    );
+    expect(
+      describePublished({
+        exchange: 'switch',
+        routing_key: 'switch.notify.a%2Etest.300',
+        body: JSON.stringify({
+          'Event-Name': 'notify',
+          Event: 'check-sync',
+          Realm: 'a.test',
+          Username: '300',
+        }),
+      }),
+    ).toBe('switch switch.notify.a%2Etest.300: check-sync Username=300 Realm=a.test');
+    expect(
+      describePublished({
+        exchange: 'TAP.Commands',
+        routing_key: 'k',
+        body: 'sofia profile internal flush_inbound_reg x',
+      }),
+    ).toBe('TAP.Commands k: sofia profile internal flush_inbound_reg x');
+  });
 });

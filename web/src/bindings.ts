@@ -26,6 +26,21 @@ export interface BindingItem {
   refresh_count?: number;
   call_id?: string;
   id?: number;
+  /** Which proxy holds the binding (console list only). */
+  held_by?: HeldBy;
+}
+
+export interface HeldBy {
+  kind: 'kamailio' | 'freeswitch';
+  hostname?: string;
+  profile?: string;
+}
+
+/** A command as the API published it (console actions' answers). */
+export interface Published {
+  exchange: string;
+  routing_key: string;
+  body: string;
 }
 
 export interface Filters {
@@ -155,4 +170,37 @@ export function sortBindings(rows: BindingItem[], key: SortKey, dir: 1 | -1): Bi
     const y = value(b);
     return (x < y ? -1 : x > y ? 1 : 0) * dir;
   });
+}
+
+/** The proxy that holds a binding, in words: Kamailio via its proxy address, or a FreeSWITCH profile. */
+export function proxyText(b: BindingItem): string {
+  if (b.held_by?.kind === 'freeswitch')
+    return `FreeSWITCH ${b.held_by.hostname ?? '(any switch)'}, profile ${b.held_by.profile ?? 'internal'}`;
+  const via = address(b.proxy_ip, b.proxy_port);
+  return via ? `Kamailio (proxy ${via})` : 'Kamailio';
+}
+
+/** The command a one-contact flush sends for this binding, as the API builds it. */
+export function contactFlushText(b: BindingItem): string {
+  if (b.held_by?.kind === 'freeswitch')
+    return b.call_id
+      ? `sofia profile ${b.held_by.profile ?? 'internal'} flush_inbound_reg ${b.call_id}`
+      : `sofia profile ${b.held_by.profile ?? 'internal'} flush_inbound_reg ${b.username}@${b.realm}`;
+  return `reg_flush for ${b.username}@${b.realm} naming Call-ID ${b.call_id ?? '(none)'} and Contact ${contactUri(b)}`;
+}
+
+/** One line per published command: what a person checks (event or API command, key fields). */
+export function describePublished(p: Published): string {
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(p.body) as Record<string, unknown>;
+  } catch {
+    json = undefined;
+  }
+  if (!json || typeof json !== 'object') return `${p.exchange} ${p.routing_key}: ${p.body}`;
+  const name = json['Event'] ?? json['Event-Name'];
+  const keys = ['Username', 'Realm', 'Call-ID', 'Contact']
+    .filter((k) => typeof json[k] === 'string')
+    .map((k) => `${k}=${String(json[k])}`);
+  return `${p.exchange} ${p.routing_key}: ${String(name)} ${keys.join(' ')}`.trim();
 }

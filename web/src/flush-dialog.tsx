@@ -1,5 +1,5 @@
-// Flushing from the console: one SIP user (every contact of it: the proxies drop a whole
-// address-of-record, so one contact cannot be flushed alone) or the whole account. The
+// Flushing from the console: one SIP user (every contact of it; one contact alone is
+// phone-actions.tsx) or the whole account. The
 // confirmation names what will be sent and what ends; the result is shown once the API
 // answered, which it does after the message bus confirmed the commands.
 import { useState } from 'preact/hooks';
@@ -58,8 +58,7 @@ export function FlushDialog(props: {
           <p data-testid="confirm-text">
             Kamailio is sent <code>reg_flush</code> for <strong>{r.username}</strong> in every realm
             of this account, and every live binding of that user ends now ({r.contacts} shown here).
-            Proxies drop a user&apos;s whole address-of-record, so a single contact cannot be
-            flushed alone.
+            To end one phone alone, use <em>Flush this phone</em> on its row.
           </p>
           <label class="check">
             <input

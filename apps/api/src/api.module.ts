@@ -11,6 +11,7 @@ import { DialectUsersAuthService } from './auth/dialect-users.service';
 import { KazooJwtVerifier } from './auth/kazoo-jwt';
 import { RegQueryResponder } from './reg-query/reg-query.responder';
 import { ChangesController, ChangeSchemaController } from './changes/changes.controller';
+import { ConsoleActionsController } from './console/console-actions.controller';
 import { ConsoleController } from './console/console.controller';
 import { ConsoleStatsController } from './console/console-stats.controller';
 import { ConsoleHealthService } from './console/console-health.service';
@@ -48,6 +49,7 @@ export class ApiModule {
         SipxcomRegistrationsController,
         ExtensionRegistrationsController,
         ConsoleController,
+        ConsoleActionsController,
         ConsoleStatsController,
       ],
       providers: [

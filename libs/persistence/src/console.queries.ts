@@ -3,6 +3,34 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
+/** A live binding of one account, with what names it to the proxy that holds it. */
+export interface ConsoleBinding {
+  id: number;
+  realm: string;
+  username: string;
+  contactUri: string;
+  callId: string | null;
+  origin: string;
+  fsHostname: string | null;
+  fsProfile: string | null;
+}
+
+/** The proxy that holds a binding: Kamailio (Kazoo events) or a FreeSWITCH profile. */
+export interface HeldBy {
+  kind: 'kamailio' | 'freeswitch';
+  hostname?: string;
+  profile?: string;
+}
+
+export function heldBy(origin: string, hostname: string | null, profile: string | null): HeldBy {
+  if (origin !== 'freeswitch') return { kind: 'kamailio' };
+  return {
+    kind: 'freeswitch',
+    ...(hostname ? { hostname } : {}),
+    profile: profile ?? 'internal',
+  };
+}
+
 export interface AccountSummary {
   id: string;
   name: string | null;
@@ -22,16 +50,58 @@ export class ConsoleQueries {
     return Number(row.seq);
   }
 
-  /** What the Kazoo item leaves out, by binding id: refreshes so far and the phone's MAC. */
+  /**
+   * What the Kazoo item leaves out, by binding id: refreshes so far, the phone's MAC, and the
+   * proxy that holds it (what a one-contact flush is sent to).
+   */
   async extras(
     ids: readonly number[],
-  ): Promise<Map<number, { refreshCount: number; mac: string | null }>> {
+  ): Promise<Map<number, { refreshCount: number; mac: string | null; heldBy: HeldBy }>> {
     if (ids.length === 0) return new Map();
-    const rows: { id: number; refresh_count: number; mac: string | null }[] = await this.ds.query(
-      `SELECT id::float8 AS id, refresh_count, mac FROM registrations WHERE id = ANY($1::bigint[])`,
+    const rows: {
+      id: number;
+      refresh_count: number;
+      mac: string | null;
+      origin: string;
+      fs_hostname: string | null;
+      fs_profile: string | null;
+    }[] = await this.ds.query(
+      `SELECT id::float8 AS id, refresh_count, mac, origin, fs_hostname, fs_profile
+         FROM registrations WHERE id = ANY($1::bigint[])`,
       [ids],
     );
-    return new Map(rows.map((r) => [r.id, { refreshCount: r.refresh_count, mac: r.mac }]));
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        {
+          refreshCount: r.refresh_count,
+          mac: r.mac,
+          heldBy: heldBy(r.origin, r.fs_hostname, r.fs_profile),
+        },
+      ]),
+    );
+  }
+
+  /** One live binding of exactly this account (not a sub-account's), or undefined. */
+  async liveBinding(accountId: string, id: number): Promise<ConsoleBinding | undefined> {
+    const rows: Record<string, unknown>[] = await this.ds.query(
+      `SELECT id::float8 AS id, realm, username, contact_uri, call_id, origin, fs_hostname, fs_profile
+         FROM registrations
+        WHERE id = $2 AND account_id = $1 AND ended_at IS NULL AND expires_at > now()`,
+      [accountId, id],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      id: r.id as number,
+      realm: r.realm as string,
+      username: r.username as string,
+      contactUri: r.contact_uri as string,
+      callId: (r.call_id as string | null) ?? null,
+      origin: r.origin as string,
+      fsHostname: (r.fs_hostname as string | null) ?? null,
+      fsProfile: (r.fs_profile as string | null) ?? null,
+    };
   }
 
   /** The account and its descendants (at most `limit`), the account first, then by name. */

@@ -40,7 +40,7 @@ export class ConsoleController {
   @Get('console/accounts/:accountId/bindings')
   @ApiOperation({
     summary:
-      'A page of live bindings as GET …/registrations lists them (same page_size, start_key and filter_<key>, incl. filter_mac), each item with its id, refresh_count and mac added',
+      'A page of live bindings as GET …/registrations lists them (same page_size, start_key and filter_<key>, incl. filter_mac), each item with its id, refresh_count, mac and held_by (kamailio, or freeswitch with hostname and profile) added',
   })
   @ApiQuery({ name: 'page_size', required: false, description: '1–1000, default 50' })
   @ApiQuery({
@@ -66,6 +66,7 @@ export class ConsoleController {
         id,
         refresh_count: extra?.refreshCount ?? 0,
         ...(extra?.mac ? { mac: extra.mac } : {}),
+        ...(extra ? { held_by: extra.heldBy } : {}),
       };
     });
     const more: Record<string, unknown> = { page_size: data.length };

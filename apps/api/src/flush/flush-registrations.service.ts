@@ -52,6 +52,19 @@ export interface FlushResult {
   commands: number;
   /** Ids of the bindings ended. */
   ids: number[];
+  /** What was published, as the bus confirmed it (exchange, routing key, body as text). */
+  published?: PublishedCommand[];
+}
+
+export interface PublishedCommand {
+  exchange: string;
+  routing_key: string;
+  body: string;
+}
+
+/** A check-sync NOTIFY alone (no flush): the phones of one user re-register and re-provision. */
+export interface CheckSyncResult {
+  published: PublishedCommand[];
 }
 
 @Injectable()
@@ -95,7 +108,12 @@ export class FlushRegistrationsService {
     this.logger.log(
       `flushed ${req.username ?? 'all'} of account ${req.account.id}: ${commands.length} commands, ${ended.length} bindings ended`,
     );
-    return { flushed: ended.length, commands: commands.length, ids: idsOf(ended) };
+    return {
+      flushed: ended.length,
+      commands: commands.length,
+      ids: idsOf(ended),
+      published: commands.map(describe),
+    };
   }
 
   private async flushBindings(req: FlushBindingsRequest): Promise<FlushResult> {
@@ -110,7 +128,12 @@ export class FlushRegistrationsService {
     this.logger.log(
       `flushed ${req.ids.length} selected bindings: ${commands.length} commands, ${ended.length} bindings ended`,
     );
-    return { flushed: ended.length, commands: commands.length, ids: idsOf(ended) };
+    return {
+      flushed: ended.length,
+      commands: commands.length,
+      ids: idsOf(ended),
+      published: commands.map(describe),
+    };
   }
 
   private async flushContacts(ids: readonly number[]): Promise<FlushResult> {
@@ -124,7 +147,39 @@ export class FlushRegistrationsService {
     this.logger.log(
       `flushed ${ids.length} selected contacts: ${commands.length} commands, ${ended.length} bindings ended`,
     );
-    return { flushed: ended.length, commands: commands.length, ids: idsOf(ended) };
+    return {
+      flushed: ended.length,
+      commands: commands.length,
+      ids: idsOf(ended),
+      published: commands.map(describe),
+    };
+  }
+
+  /**
+   * Kazoo's check-sync NOTIFY (the one DELETE …/registrations/{username} sends after its flush)
+   * without the flush: once per realm the user's live bindings registered in, else the
+   * account's realm. unknown_username when the account never had that user.
+   */
+  async checkSyncOnly(account: Account, username: string): Promise<CheckSyncResult> {
+    const targets = await this.queries.flushTargets(account.id, username);
+    if (targets.length === 0 && !(await this.queries.hasUsername(account.id, username)))
+      throw new FlushError(
+        'unknown_username',
+        `account ${account.id} has no SIP username ${username}`,
+      );
+    const syncs = new Map<string, OutboundCommand>();
+    for (const t of targets)
+      syncs.set(
+        `${t.realm.toLowerCase()}\u0000${t.username.toLowerCase()}`,
+        checkSync(t.realm, t.username),
+      );
+    if (syncs.size === 0 && account.realm) syncs.set('', checkSync(account.realm, username));
+    const commands = [...syncs.values()];
+    await this.publish(commands);
+    this.logger.log(
+      `check-sync for ${username} of account ${account.id}: ${commands.length} NOTIFY`,
+    );
+    return { published: commands.map(describe) };
   }
 
   private fsRoutingKey(hostname: string | null): string {
@@ -195,6 +250,10 @@ export class FlushRegistrationsService {
     for (const { realm, username } of syncs.values()) commands.push(checkSync(realm, username));
     return commands;
   }
+}
+
+function describe(c: OutboundCommand): PublishedCommand {
+  return { exchange: c.exchange, routing_key: c.routingKey, body: c.body.toString('utf8') };
 }
 
 function idsOf(bindings: { id?: number }[]): number[] {
