@@ -28,7 +28,10 @@ export function testConfig(overrides: Partial<Record<string, string>> = {}): App
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     INGEST_BATCH_LINGER_MS: '5',
     SWEEP_INTERVAL_MS: '200',
-    DB_POOL_SIZE: '3',
+    // 6 connections: the product's default of lanes, min(4, pool - 2), is what the tests run
+    // (INGEST_LANES=1 in the environment runs them on one lane per queue, as before lanes).
+    DB_POOL_SIZE: '6',
+    ...(process.env.INGEST_LANES ? { INGEST_LANES: process.env.INGEST_LANES } : {}),
     ...overrides,
   });
 }
