@@ -10,8 +10,15 @@ async function main(): Promise<void> {
   await client.connect();
   const counts = { samples: 0, active: 0, advisory: 0, otherLock: 0, io: 0, withActivity: 0 };
   const end = Date.now() + seconds * 1000;
-  while (Date.now() < end) {
-    const { rows } = await client.query<{ state: string; wtype: string | null; wevent: string | null }>(
+  let stop = false;
+  process.on('SIGTERM', () => (stop = true));
+  process.on('SIGINT', () => (stop = true));
+  while (Date.now() < end && !stop) {
+    const { rows } = await client.query<{
+      state: string;
+      wtype: string | null;
+      wevent: string | null;
+    }>(
       `SELECT state, wait_event_type AS wtype, wait_event AS wevent FROM pg_stat_activity
         WHERE datname = $1 AND application_name LIKE '%ingest%' AND state = 'active'`,
       [db],

@@ -45,7 +45,9 @@ export async function startIngestProcess(
         HOST: '127.0.0.1',
         INGEST_PORT: String(port),
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-        DB_POOL_SIZE: '3',
+        // 4 lanes, as testConfig (test-env.ts): the kills and redeliveries are tested with lanes.
+        DB_POOL_SIZE: '6',
+        INGEST_LANES: process.env.INGEST_LANES || '4',
         SWEEP_INTERVAL_MS: '600000',
         ...env,
       },

@@ -143,17 +143,19 @@ describe('redactUrl', () => {
 });
 
 describe('INGEST_LANES', () => {
-  it('is derived from DB_POOL_SIZE by default: min(4, pool - 2), at least 1', () => {
-    expect(ingestLanes(loadConfig({}))).toBe(4);
-    expect(ingestLanes(loadConfig({ DB_POOL_SIZE: '5' }))).toBe(3);
-    expect(ingestLanes(loadConfig({ DB_POOL_SIZE: '2' }))).toBe(1);
-    expect(ingestLanes(loadConfig({ DB_POOL_SIZE: '1' }))).toBe(1);
-    expect(ingestLanes(loadConfig({ DB_POOL_SIZE: '40' }))).toBe(4);
+  it('is derived by default: min(4, pool - 2, cores / 2), at least 1', () => {
+    expect(ingestLanes(loadConfig({}), 8)).toBe(4);
+    expect(ingestLanes(loadConfig({}), 16)).toBe(4);
+    expect(ingestLanes(loadConfig({}), 2)).toBe(1); // a 2-core box: one lane (docs/benchmarks.md)
+    expect(ingestLanes(loadConfig({}), 6)).toBe(3);
+    expect(ingestLanes(loadConfig({ DB_POOL_SIZE: '5' }), 8)).toBe(3);
+    expect(ingestLanes(loadConfig({ DB_POOL_SIZE: '2' }), 8)).toBe(1);
+    expect(ingestLanes(loadConfig({ DB_POOL_SIZE: '1' }), 8)).toBe(1);
   });
 
   it('takes an explicit value, within the pool', () => {
-    expect(ingestLanes(loadConfig({ INGEST_LANES: '1' }))).toBe(1);
-    expect(ingestLanes(loadConfig({ INGEST_LANES: '8', DB_POOL_SIZE: '10' }))).toBe(8);
+    expect(ingestLanes(loadConfig({ INGEST_LANES: '1' }), 8)).toBe(1);
+    expect(ingestLanes(loadConfig({ INGEST_LANES: '8', DB_POOL_SIZE: '10' }), 2)).toBe(8);
     expect(() => loadConfig({ INGEST_LANES: '9', DB_POOL_SIZE: '8' })).toThrow(
       /INGEST_LANES="9": more lanes than DB_POOL_SIZE \(8\)/,
     );
