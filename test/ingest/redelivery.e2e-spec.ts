@@ -97,10 +97,12 @@ describe('killed between commit and ack', () => {
     await broker.publish(batch);
     await eventually(committed, (ok) => ok, { what: 'the batch committed' });
     await killed.kill();
-    // Unacked, the whole batch is back in the queue.
+    // Unacked, the whole batch is back in the queue. (Perhaps with a message of `before` too:
+    // the queue's depth counts only messages not delivered, so its ack may still have been on
+    // the way when the proxy started holding; delivered again, it is a duplicate like the rest.)
     await eventually(
       () => broker.queueDepth(T.kazooQueue.name),
-      (n) => n === batch.length,
+      (n) => n >= batch.length && n <= batch.length + before.length,
       { what: 'the batch back in the queue' },
     );
     next = await createIngestApp(testConfig({ SWEEP_INTERVAL_MS: '600000' }), { port: 0 });

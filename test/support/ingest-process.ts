@@ -4,7 +4,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { eventually } from './poll';
-import { TEST_AMQP_URL, TEST_DATABASE_URL, TEST_QUEUE_PREFIX } from './test-env';
+import { laneEnv, TEST_AMQP_URL, TEST_DATABASE_URL, TEST_QUEUE_PREFIX } from './test-env';
 
 export interface IngestProcess {
   url: string;
@@ -45,7 +45,7 @@ export async function startIngestProcess(
         HOST: '127.0.0.1',
         INGEST_PORT: String(port),
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-        DB_POOL_SIZE: '3',
+        ...laneEnv(), // as testConfig (test-env.ts)
         SWEEP_INTERVAL_MS: '600000',
         ...env,
       },

@@ -28,7 +28,17 @@ export function testConfig(overrides: Partial<Record<string, string>> = {}): App
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     INGEST_BATCH_LINGER_MS: '5',
     SWEEP_INTERVAL_MS: '200',
-    DB_POOL_SIZE: '3',
+    // Lanes (docs/design.md): the product's default (1 on a 2-core machine); INGEST_LANES=4 in
+    // the environment runs the suites with 4 lanes (and a pool large enough for them).
+    ...laneEnv(),
     ...overrides,
   });
+}
+
+/** INGEST_LANES from the environment, with a pool to match; else the defaults (pool 3). */
+export function laneEnv(): Record<string, string> {
+  const lanes = Number(process.env.INGEST_LANES || 0);
+  return lanes > 0
+    ? { INGEST_LANES: String(lanes), DB_POOL_SIZE: String(Math.max(3, lanes + 2)) }
+    : { DB_POOL_SIZE: '3' };
 }

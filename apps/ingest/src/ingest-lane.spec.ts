@@ -11,14 +11,16 @@ import {
   bindingKey,
   EndReason,
   EventKind,
+  laneOfAor,
   ParseResult,
   planBatch,
   RegistrationEvent,
   rejected,
 } from '@app/registrations';
-import type { InboundMessage } from '@app/messaging';
+import { BatchContext, InboundMessage } from '@app/messaging';
 import { MetricsService } from '@app/observability';
-import { IngestLane } from './ingest-lane';
+import { IngestLane, laneOf } from './ingest-lane';
+import { IngestService } from './ingest.service';
 
 const S = 1_000_000;
 const T0 = Date.UTC(2026, 0, 1) * 1000;
@@ -613,3 +615,123 @@ it.failing(
     expectSameOutcome(store, await oneCleanPass(messages));
   },
 );
+
+// ---- lanes: the queue dealt to N lanes by AOR, flushes as barriers ---------------------------
+
+/**
+ * Delivers `messages` as BatchConsumer does with `lanes` lanes: each delivery gets its arrival
+ * position and goes to laneOf's lane; between barriers (flushes) the lanes' batches (sizes from
+ * `sizes`) commit in the order `pick` chooses, some after a transient failure and a retry; a
+ * barrier is applied alone once every lane committed everything before it.
+ */
+async function deliverInLanes(
+  store: ModelStore,
+  messages: InboundMessage[],
+  lanes: number,
+  sizes: number[],
+  pick: number[],
+  transient: boolean[],
+): Promise<void> {
+  const service = new IngestService(store as unknown as RegistrationStore, metrics);
+  service.clock = () => NOW_MS;
+  const parse = () => rejected('not_json', 'x');
+  let draw = 0;
+  const next = <T>(xs: T[], fallback: T): T => (xs.length ? xs[draw++ % xs.length] : fallback);
+  const run = async (batch: InboundMessage[], lane: number | 'barrier') => {
+    for (let attempt = 0; ; attempt++) {
+      if (attempt === 0 && next(transient, false)) {
+        store.failNext = 'transient';
+        store.failAfterOps = 0;
+      }
+      const ctx = new BatchContext(['q', () => [], lane]);
+      const verdict = await service.ingest(batch, parse, ctx);
+      store.failNext = undefined;
+      if (verdict.outcome === 'retry') continue;
+      if (verdict.outcome === 'failed' && batch.length > 1)
+        for (const m of batch) await service.ingest([m], parse, ctx);
+      return;
+    }
+  };
+  const pending: InboundMessage[][] = Array.from({ length: lanes }, () => []);
+  const drainLanes = async () => {
+    while (pending.some((p) => p.length)) {
+      const busy = pending.map((p, i) => [p, i] as const).filter(([p]) => p.length);
+      const [p, i] = busy[next(pick, 0) % busy.length];
+      await run(p.splice(0, Math.max(1, next(sizes, 1))), i);
+    }
+  };
+  messages.forEach((m, position) => (m.position = position));
+  for (const m of messages) {
+    const to = laneOf(m, lanes);
+    if (to !== 'barrier') {
+      pending[to].push(m);
+      continue;
+    }
+    await drainLanes();
+    await run([m], 'barrier');
+  }
+  await drainLanes();
+}
+
+const withTimes = (specs: Spec[]) =>
+  specs.map((s, i) => {
+    if ('jitter' in s) {
+      const { jitter, ...e } = s as Spec & { jitter: number };
+      return message({ ...e, second: 10 + i + jitter } as Spec);
+    }
+    return message(s);
+  });
+
+it('lanes: a reg_flush is a barrier dated by the last event before it in queue order, whichever lane held it', async () => {
+  // u1 and u2 fall into different lanes of 2; the event just before the flush is u2's.
+  expect(laneOfAor(REALM, 'u1', 2)).not.toBe(laneOfAor(REALM, 'u2', 2));
+  const messages = [
+    message({ kind: 'register', user: 'u1', contact: 'a', callId: 'c1', second: 30 }),
+    message({ kind: 'register', user: 'u2', contact: 'a', callId: 'c3', second: 20 }),
+    message({ kind: 'flush' }),
+    message({ kind: 'refresh', user: 'u1', contact: 'a', callId: 'c1', second: 20 }),
+  ];
+  const store = new ModelStore();
+  await deliverInLanes(store, messages, 2, [1], [1, 0], []);
+  expect(store.flushDatings).toEqual([
+    { msgId: expect.any(String), atUs: T0 + 20 * S, guardUs: T0 + 20 * S },
+  ]);
+  expectSameOutcome(store, await oneCleanPass(messages));
+});
+
+it('property: any stream split over 2 to 6 lanes, any interleaving of their batches, ends as one lane ends it', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.oneof(
+          { weight: 8, arbitrary: specArb },
+          // More users than the other properties: enough AORs to spread over every lane.
+          {
+            weight: 4,
+            arbitrary: fc.record({
+              kind: fc.constantFrom<EventKind>('register', 'refresh', 'unregister'),
+              user: fc.constantFrom('u4', 'u5', 'u6', 'u7', 'u8', 'U4'),
+              contact: fc.constantFrom('a', 'b'),
+              callId: fc.constantFrom('c1', 'c2'),
+              second: fc.constant(0),
+              jitter: fc.integer({ min: -2, max: 0 }),
+            }),
+          },
+          { weight: 1, arbitrary: fc.constant<Spec>({ kind: 'flush' }) },
+        ),
+        { minLength: 1, maxLength: 40 },
+      ),
+      fc.integer({ min: 2, max: 6 }),
+      fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 10 }),
+      fc.array(fc.nat(), { maxLength: 10 }),
+      fc.array(fc.boolean(), { maxLength: 10 }),
+      async (specs, lanes, sizes, pick, transient) => {
+        const messages = withTimes(specs);
+        const store = new ModelStore();
+        await deliverInLanes(store, messages, lanes, sizes, pick, transient);
+        expectSameOutcome(store, await oneCleanPass(messages));
+      },
+    ),
+    { seed: 1717, numRuns: 400 },
+  );
+});

@@ -3,30 +3,44 @@
 // lane's state, moved forward only when a batch committed, so a batch retried, split or
 // delivered again is dated as its first try was), recognising a flush applied before (by its
 // Msg-ID, in the flush's own transaction) and reading ahead for the next batch. The store keeps
-// no per-lane state. A queue split into N lanes by a hash of the AOR would give each lane its
-// own instance; a realm-wide flush would then have to be dated and applied by every lane.
+// no per-lane state. A queue split into N lanes by a hash of the AOR (IngestService) has one
+// instance per lane; a reg_flush is a barrier, applied once every lane committed what came
+// before it, by a lane whose state is the merge of theirs (docs/design.md, "Lanes").
 import type { Logger } from '@nestjs/common';
 import {
   flushTiming,
   INITIAL_LANE_STATE,
   isFlush,
   isFlushStep,
+  laneOfAor,
   LaneState,
   ParseResult,
   planLane,
   RegistrationEvent,
   TimedFlush,
 } from '@app/registrations';
-import type { BatchVerdict, InboundMessage } from '@app/messaging';
+import { BARRIER, BatchVerdict, InboundMessage } from '@app/messaging';
 import { isTransientDbError, ReadAhead, RegistrationStore } from '@app/persistence';
 import type { BindingSelector } from '@app/persistence';
 import type { MetricsService } from '@app/observability';
 
 export type Parser = (body: Buffer) => ParseResult;
 
+/**
+ * A delivery's lane among `lanes`: its AOR's hash, so each binding's events stay in order in
+ * one lane. A reg_flush (of a realm or of one user) is a barrier. A message that did not parse
+ * goes to lane 0 (it is dead-lettered there on its own).
+ */
+export function laneOf(m: InboundMessage, lanes: number): number | typeof BARRIER {
+  const r = m.decoded as ParseResult | undefined;
+  if (!r?.ok) return 0;
+  if (isFlush(r.event)) return BARRIER;
+  return laneOfAor(r.event.realm, r.event.username, lanes);
+}
+
 export class IngestLane {
   /** As of the last committed batch. */
-  private state: LaneState = INITIAL_LANE_STATE;
+  private state: LaneState;
   private readonly readAhead = new ReadAhead();
 
   constructor(
@@ -37,7 +51,20 @@ export class IngestLane {
     private readonly logger: Pick<Logger, 'log'>,
     /** Unix ms: when a flush of unknown publication time takes effect. */
     private readonly clock: () => number = () => Date.now(),
-  ) {}
+    initial: LaneState = INITIAL_LANE_STATE,
+  ) {
+    this.state = initial;
+  }
+
+  /** As of the last committed batch. */
+  get committed(): LaneState {
+    return this.state;
+  }
+
+  /** Forgets what was read ahead (a flush elsewhere made it older than the database). */
+  discardReadAhead(): void {
+    this.readAhead.discard();
+  }
 
   /**
    * Applies a batch in queue order: runs of events through the store's batch write, flushes
@@ -46,7 +73,7 @@ export class IngestLane {
   async apply(batch: InboundMessage[], following?: () => InboundMessage[]): Promise<BatchVerdict> {
     const plan = planLane(
       this.state,
-      batch.map((m) => ({ parsed: this.parsed(m), timestampS: m.timestamp })),
+      batch.map((m) => ({ parsed: this.parsed(m), timestampS: m.timestamp, position: m.position })),
     );
     const stopTimer = this.metrics.commitSeconds.startTimer();
     const next = following ? () => this.eventsOf(following()) : undefined;

@@ -3,11 +3,12 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { AppConfig, redactUrl } from '@app/config';
+import { AppConfig, ingestLanes, redactUrl } from '@app/config';
 import { startupLogger } from '@app/observability';
 import { AmqpTransport, topology } from '@app/messaging';
 import { parseFreeswitchMessage, parseKazooMessage } from '@app/registrations';
 import { MetricsService } from '@app/observability';
+import { laneOf } from './ingest-lane';
 import { IngestModule } from './ingest.module';
 import { FREESWITCH_EVENTS, KAZOO_EVENTS } from './registration-events.controller';
 
@@ -33,10 +34,16 @@ export async function createIngestApp(
     prefetch: config.INGEST_PREFETCH,
     batchSize: config.INGEST_BATCH_SIZE,
     lingerMs: config.INGEST_BATCH_LINGER_MS,
+    lanes: ingestLanes(config),
     consumes: [
       // Parsed on arrival, while the previous batch is in the database.
-      { pattern: KAZOO_EVENTS, queue: t.kazooQueue, decode: parseKazooMessage },
-      { pattern: FREESWITCH_EVENTS, queue: t.freeswitchQueue, decode: parseFreeswitchMessage },
+      { pattern: KAZOO_EVENTS, queue: t.kazooQueue, decode: parseKazooMessage, laneOf },
+      {
+        pattern: FREESWITCH_EVENTS,
+        queue: t.freeswitchQueue,
+        decode: parseFreeswitchMessage,
+        laneOf,
+      },
     ],
     // Everything the ingest owns, declared on every (re)connection before the first message:
     // a subscriber may bind to registrations.changes before the relay has published anything.

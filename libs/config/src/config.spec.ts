@@ -1,5 +1,5 @@
 // One environment schema for both apps: defaults, and one error naming every bad variable.
-import { ConfigError, configSchema, loadConfig, redactUrl } from './config';
+import { ConfigError, configSchema, ingestLanes, loadConfig, redactUrl } from './config';
 
 describe('loadConfig defaults', () => {
   const cfg = loadConfig({});
@@ -139,5 +139,27 @@ describe('redactUrl', () => {
     expect(redactUrl('postgres://postgres@127.0.0.1:5432/registrations')).toBe(
       'postgres://postgres@127.0.0.1:5432/registrations',
     );
+  });
+});
+
+describe('INGEST_LANES', () => {
+  it('is derived by default: min(4, pool - 2, cores / 2), at least 1', () => {
+    expect(ingestLanes(loadConfig({}), 8)).toBe(4);
+    expect(ingestLanes(loadConfig({}), 16)).toBe(4);
+    expect(ingestLanes(loadConfig({}), 2)).toBe(1); // a 2-core box: one lane (docs/benchmarks.md)
+    expect(ingestLanes(loadConfig({}), 6)).toBe(3);
+    expect(ingestLanes(loadConfig({ DB_POOL_SIZE: '5' }), 8)).toBe(3);
+    expect(ingestLanes(loadConfig({ DB_POOL_SIZE: '2' }), 8)).toBe(1);
+    expect(ingestLanes(loadConfig({ DB_POOL_SIZE: '1' }), 8)).toBe(1);
+  });
+
+  it('takes an explicit value, within the pool', () => {
+    expect(ingestLanes(loadConfig({ INGEST_LANES: '1' }), 8)).toBe(1);
+    expect(ingestLanes(loadConfig({ INGEST_LANES: '8', DB_POOL_SIZE: '10' }), 2)).toBe(8);
+    expect(() => loadConfig({ INGEST_LANES: '9', DB_POOL_SIZE: '8' })).toThrow(
+      /INGEST_LANES="9": more lanes than DB_POOL_SIZE \(8\)/,
+    );
+    expect(() => loadConfig({ INGEST_LANES: '-1' })).toThrow(/INGEST_LANES/);
+    expect(() => loadConfig({ INGEST_LANES: '2.5' })).toThrow(/INGEST_LANES/);
   });
 });

@@ -1,5 +1,6 @@
 // One environment schema for both apps, validated once at start-up. An invalid value stops
 // start-up with one message naming every bad variable.
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const bool = z
@@ -48,6 +49,12 @@ export const configSchema = z.object({
   TOMBSTONE_RETENTION_HOURS: int(1, 24 * 365).default(24),
   HISTORY_RETENTION_DAYS: int(1, 3650).default(30),
   DB_POOL_SIZE: int(1, 100).default(8),
+  /**
+   * Writers per queue: the ingest deals each queue's events to this many lanes by a hash of
+   * the AOR, each with its own batches and connection. 0 (default): ingestLanes() derives it
+   * from DB_POOL_SIZE and the cores (docs/design.md, "A queue in N lanes").
+   */
+  INGEST_LANES: int(0, 32).default(0),
   /** The change feed (outbox → exchange registrations.changes and SSE); refreshes are optional. */
   CHANGE_FEED_ENABLED: bool.default(true),
   CHANGE_FEED_REFRESHES: bool.default(false),
@@ -118,7 +125,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ),
     );
   }
-  return parsed.data;
+  const c = parsed.data;
+  // Two queues' lanes write at once, and the relay, the sweeper and flushes need connections.
+  if (c.INGEST_LANES > c.DB_POOL_SIZE)
+    throw new ConfigError([
+      `INGEST_LANES=${JSON.stringify(input.INGEST_LANES)}: more lanes than DB_POOL_SIZE (${c.DB_POOL_SIZE}) connections`,
+    ]);
+  return c;
+}
+
+/**
+ * Lanes per queue: INGEST_LANES, or when 0 min(4, DB_POOL_SIZE - 2, cores / 2), at least 1:
+ * two connections left for the relay, the sweeper and a flush; and half the machine's cores,
+ * since on a 2-core machine shared with Postgres and RabbitMQ 4 lanes measured slower than one
+ * (docs/benchmarks.md, "Lanes": one ack per message, more, smaller batches).
+ */
+export function ingestLanes(
+  c: Pick<AppConfig, 'INGEST_LANES' | 'DB_POOL_SIZE'>,
+  cores = availableParallelism(),
+): number {
+  return c.INGEST_LANES || Math.max(1, Math.min(4, c.DB_POOL_SIZE - 2, Math.floor(cores / 2)));
 }
 
 /** The URL without its password, for log lines. */

@@ -5,7 +5,7 @@ import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import * as amqp from 'amqplib';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { declareExchange, declareQueue } from './amqp-topology';
-import { BatchConsumer } from './batch-consumer';
+import { BARRIER, BatchConsumer } from './batch-consumer';
 import type { BatchContext, BatchVerdict, InboundMessage } from './inbound-message';
 import type { ExchangeSpec, QueueSpec } from './topology';
 
@@ -15,6 +15,8 @@ export interface ConsumedQueue {
   queue: QueueSpec;
   /** Run on each delivery as it arrives; handlers find the result in InboundMessage.decoded. */
   decode?: (content: Buffer) => unknown;
+  /** With `lanes` > 1: a delivery's lane, or BARRIER (BatchConsumerOptions.laneOf). */
+  laneOf?: (m: InboundMessage, lanes: number) => number | typeof BARRIER;
 }
 
 export interface AmqpTransportOptions {
@@ -22,6 +24,8 @@ export interface AmqpTransportOptions {
   /** A URL safe to print (no password). */
   displayUrl: string;
   prefetch: number;
+  /** Lanes per queue (default 1): see BatchConsumerOptions.lanes. */
+  lanes?: number;
   batchSize: number;
   lingerMs: number;
   consumes: ConsumedQueue[];
@@ -157,6 +161,8 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
           batchSize: this.options.batchSize,
           lingerMs: this.options.lingerMs,
           decode: c.decode,
+          lanes: this.options.lanes ?? 1,
+          laneOf: c.laneOf && ((m) => c.laneOf!(m, this.options.lanes ?? 1)),
           log: { warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) },
           handler: async (batch: InboundMessage[], ctx: BatchContext) => {
             const out: unknown = await handler(batch, ctx);
@@ -177,7 +183,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       this.options.metrics?.onConnection?.(true);
       this.logger.log(
         `consuming ${this.options.consumes.map((c) => c.queue.name).join(', ')} from ${this.options.displayUrl} ` +
-          `(prefetch ${this.options.prefetch}, batches of ${this.options.batchSize})`,
+          `(prefetch ${this.options.prefetch}, batches of ${this.options.batchSize}, ${this.options.lanes ?? 1} lanes)`,
       );
     } catch (e) {
       // Consumers already started must not go on committing batches they can no longer ack.

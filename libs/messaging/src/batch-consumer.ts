@@ -1,5 +1,6 @@
 // Consumes one queue in batches: many messages in flight (prefetch), one handler call per
-// batch, one multiple-ack after the handler (the database) committed. Dead letters carry their
+// batch, acked after the handler (the database) committed: one multiple-ack with one lane, each
+// message on its own with several (lanes: see BatchConsumerOptions.lanes and docs/design.md). Dead letters carry their
 // reason in a header. A transient failure retries the same batch with backoff and acks nothing;
 // any other failure is narrowed down to the single messages that cause it.
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
@@ -15,26 +16,60 @@ export interface BatchConsumerOptions {
   lingerMs: number;
   /** Run on each delivery as it arrives (InboundMessage.decoded); must not throw. */
   decode?: (content: Buffer) => unknown;
+  /**
+   * Lanes (default 1): the queue's deliveries are dealt to `lanes` lanes by `laneOf`, each
+   * with its own batches, all in flight at once. With more than one lane every message is
+   * acked on its own once its lane's batch committed (never a multiple-ack: it would cover
+   * other lanes' uncommitted deliveries).
+   */
+  lanes?: number;
+  /**
+   * A delivery's lane (0 ≤ lane < lanes), or BARRIER: every lane commits what came before it,
+   * it is applied alone, then the lanes go on. Called only with more than one lane.
+   */
+  laneOf?: (m: InboundMessage) => number | typeof BARRIER;
   handler: BatchHandler;
   log: { warn(m: string): void; error(m: string): void; debug?(m: string): void };
   onBatch?: (size: number, rejected: number) => void;
   onDeadLetter?: (reason: string) => void;
 }
 
-export class BatchConsumer {
+/** A delivery applied between the lanes: after all before it, before all after it. */
+export const BARRIER = 'barrier' as const;
+
+/** Position of each delivery in arrival (queue) order, over the process's lifetime. */
+let nextPosition = 0;
+
+interface Delivery {
+  message: ConsumeMessage;
+  inbound: InboundMessage;
+}
+
+class Lane {
   /** Deliveries not yet handed to the handler, each with its InboundMessage (decoded on arrival). */
-  private buffer: { message: ConsumeMessage; inbound: InboundMessage }[] = [];
-  private draining: Promise<void> | undefined;
-  private lingerTimer: NodeJS.Timeout | undefined;
+  buffer: Delivery[] = [];
+  draining: Promise<void> | undefined;
+  lingerTimer: NodeJS.Timeout | undefined;
+  backoffMs = 250;
+  constructor(readonly index: number | typeof BARRIER) {}
+}
+
+export class BatchConsumer {
+  private readonly lanes: Lane[];
+  /** A barrier waiting for the lanes (or being applied), and what arrived after it. */
+  private barrier: Lane | undefined;
+  private held: Delivery[] = [];
   private consumerTag: string | undefined;
   private abandoned = false;
-  private backoffMs = 250;
 
   constructor(
     private readonly channel: Channel,
     private readonly confirm: ConfirmChannel,
     private readonly opts: BatchConsumerOptions,
-  ) {}
+  ) {
+    const n = Math.max(1, opts.lanes ?? 1);
+    this.lanes = Array.from({ length: n }, (_, i) => new Lane(i));
+  }
 
   async start(): Promise<void> {
     const { consumerTag } = await this.channel.consume(
@@ -53,14 +88,17 @@ export class BatchConsumer {
   async stop(timeoutMs = 10_000): Promise<void> {
     if (this.consumerTag) await this.channel.cancel(this.consumerTag).catch(() => undefined);
     const deadline = Date.now() + timeoutMs;
-    this.schedule();
-    while (this.draining && Date.now() < deadline) {
+    for (const lane of this.lanes) this.schedule(lane);
+    const busy = () => this.busy();
+    while (busy() && Date.now() < deadline) {
       await Promise.race([
-        this.draining,
-        new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now()))),
+        ...[...this.lanes, ...(this.barrier ? [this.barrier] : [])]
+          .map((l) => l.draining)
+          .filter((d) => d !== undefined),
+        new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now())))),
       ]);
     }
-    if (this.draining)
+    if (busy())
       this.opts.log.warn(
         `stopping ${this.opts.queue} with a batch uncommitted: it returns to the queue`,
       );
@@ -70,55 +108,108 @@ export class BatchConsumer {
     await this.channel.close().catch(() => undefined);
   }
 
+  /** Something received is not committed yet. */
+  private busy(): boolean {
+    return (
+      this.barrier !== undefined ||
+      this.held.length > 0 ||
+      this.lanes.some((l) => l.draining !== undefined || l.buffer.length > 0)
+    );
+  }
+
   /** After a broker connection loss: the delivery tags are void; the broker redelivers. */
   abandon(): void {
     this.abandoned = true;
-    if (this.lingerTimer) clearTimeout(this.lingerTimer);
-    this.buffer = [];
+    for (const lane of this.lanes) {
+      if (lane.lingerTimer) clearTimeout(lane.lingerTimer);
+      lane.buffer = [];
+    }
+    this.held = [];
   }
 
   private receive(m: ConsumeMessage): void {
     if (this.abandoned) return;
-    this.buffer.push({ message: m, inbound: toInbound(m, this.opts.decode) });
-    if (this.buffer.length >= this.opts.batchSize) this.schedule();
-    else if (!this.lingerTimer && !this.draining) {
-      this.lingerTimer = setTimeout(() => this.schedule(), this.opts.lingerMs);
+    const inbound = toInbound(m, this.opts.decode);
+    inbound.position = nextPosition++;
+    this.route({ message: m, inbound });
+  }
+
+  private route(d: Delivery): void {
+    if (this.barrier) {
+      this.held.push(d);
+      return;
+    }
+    const to = this.lanes.length > 1 && this.opts.laneOf ? this.opts.laneOf(d.inbound) : 0;
+    if (to === BARRIER) {
+      this.barrier = new Lane(BARRIER);
+      this.barrier.buffer.push(d);
+      // No lingering: the lanes commit what they hold now, then the barrier goes.
+      for (const lane of this.lanes) this.schedule(lane);
+      this.startBarrier();
+      return;
+    }
+    const lane = this.lanes[to];
+    lane.buffer.push(d);
+    if (lane.buffer.length >= this.opts.batchSize) this.schedule(lane);
+    else if (!lane.lingerTimer && !lane.draining) {
+      lane.lingerTimer = setTimeout(() => this.schedule(lane), this.opts.lingerMs);
     }
   }
 
-  private schedule(): void {
-    if (this.lingerTimer) {
-      clearTimeout(this.lingerTimer);
-      this.lingerTimer = undefined;
+  private schedule(lane: Lane): void {
+    if (lane.lingerTimer) {
+      clearTimeout(lane.lingerTimer);
+      lane.lingerTimer = undefined;
     }
-    if (this.draining || this.buffer.length === 0) return;
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
+    if (lane.draining || lane.buffer.length === 0) {
+      this.startBarrier();
+      return;
+    }
+    lane.draining = this.drain(lane).finally(() => {
+      lane.draining = undefined;
       // Messages that arrived meanwhile form the next batch at once (no linger when busy).
-      if (this.buffer.length > 0) this.schedule();
+      this.schedule(lane);
     });
   }
 
-  private async drain(): Promise<void> {
-    const taken = this.buffer.splice(0, this.opts.batchSize);
+  /** Applies the waiting barrier once every lane committed what came before it. */
+  private startBarrier(): void {
+    const b = this.barrier;
+    if (!b || b.draining || this.abandoned) return;
+    if (this.lanes.some((l) => l.draining !== undefined || l.buffer.length > 0)) return;
+    b.draining = this.drain(b).finally(() => {
+      b.draining = undefined;
+      if (this.barrier !== b) return;
+      this.barrier = undefined;
+      const held = this.held;
+      this.held = [];
+      if (this.abandoned) return;
+      for (const d of held) this.route(d);
+      for (const lane of this.lanes) if (!lane.lingerTimer) this.schedule(lane);
+    });
+  }
+
+  private async drain(lane: Lane): Promise<void> {
+    const taken = lane.buffer.splice(0, this.opts.batchSize);
     const batch = taken.map((t) => t.message);
     const inbound = taken.map((t) => t.inbound);
     for (;;) {
       try {
-        const rejected = await this.process(batch, inbound);
+        const rejected = await this.process(lane, batch, inbound);
         this.opts.onBatch?.(batch.length, rejected);
         if (this.abandoned) return; // the channel is gone; the broker redelivers (harmless: idempotent)
-        this.channel.ack(batch[batch.length - 1], true);
-        this.backoffMs = 250;
+        if (this.lanes.length === 1) this.channel.ack(batch[batch.length - 1], true);
+        else for (const m of batch) this.channel.ack(m);
+        lane.backoffMs = 250;
         return;
       } catch (e) {
         if (this.abandoned) return;
         this.opts.log.warn(
           `batch of ${batch.length} from ${this.opts.queue} not committed (${(e as Error).message}); ` +
-            `nothing acked, retrying in ${this.backoffMs} ms`,
+            `nothing acked, retrying in ${lane.backoffMs} ms`,
         );
-        await new Promise((r) => setTimeout(r, this.backoffMs));
-        this.backoffMs = Math.min(this.backoffMs * 2, 10_000);
+        await new Promise((r) => setTimeout(r, lane.backoffMs));
+        lane.backoffMs = Math.min(lane.backoffMs * 2, 10_000);
         if (this.abandoned) return; // connection lost or stopped: the broker redelivers what is unacked
       }
     }
@@ -126,6 +217,7 @@ export class BatchConsumer {
 
   /** Runs the handler; a batch that failed for its content is narrowed down to single messages. */
   private async process(
+    lane: Lane,
     batch: ConsumeMessage[],
     inbound: InboundMessage[],
     alone = false,
@@ -134,9 +226,12 @@ export class BatchConsumer {
     // A message retried alone is followed by the rest of its batch, not by the buffer.
     const following = alone
       ? () => []
-      : () => this.buffer.slice(0, this.opts.batchSize).map((t) => t.inbound);
+      : () => lane.buffer.slice(0, this.opts.batchSize).map((t) => t.inbound);
     try {
-      verdict = await this.opts.handler(inbound, new BatchContext([this.opts.queue, following]));
+      verdict = await this.opts.handler(
+        inbound,
+        new BatchContext([this.opts.queue, following, lane.index]),
+      );
     } catch (e) {
       verdict = {
         outcome: 'failed',
@@ -154,7 +249,7 @@ export class BatchConsumer {
       );
       let rejected = 0;
       for (let i = 0; i < batch.length; i++)
-        rejected += await this.process([batch[i]], [inbound[i]], true);
+        rejected += await this.process(lane, [batch[i]], [inbound[i]], true);
       return rejected;
     }
     for (const r of verdict.rejected) await this.deadLetter(batch[r.index], r.reason);

@@ -16,6 +16,8 @@ export interface InboundMessage {
    * the database), when the queue has one.
    */
   decoded?: unknown;
+  /** Arrival order in the process (set by the consumer): which of two deliveries came first. */
+  position?: number;
 }
 
 export type BatchVerdict =
@@ -27,9 +29,19 @@ export type BatchVerdict =
   | { outcome: 'failed'; reason: string };
 
 /** Beside a batch (Nest's `@Ctx()`): its queue, and a look at what the consumer holds after it. */
-export class BatchContext extends BaseRpcContext<[string, () => InboundMessage[]]> {
+export class BatchContext extends BaseRpcContext<
+  [string, () => InboundMessage[], (number | 'barrier')?]
+> {
   getQueue(): string {
     return this.args[0];
+  }
+
+  /**
+   * The queue's lane that holds this batch (0 with one lane), or 'barrier': a delivery applied
+   * alone once every lane committed what came before it, before anything after it.
+   */
+  getLane(): number | 'barrier' {
+    return this.args[2] ?? 0;
   }
 
   /**

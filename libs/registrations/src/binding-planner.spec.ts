@@ -463,6 +463,34 @@ describe('the same Call-ID back with another contact (phone moved or re-NATed)',
     expect(store.live(T0 + 61 * S).map((b) => b.contactUri)).toEqual([newUri]);
   });
 
+  it('does not replace a contact by a Call-ID it had earlier in the batch, as batches of one would not', () => {
+    // Found by the lanes' property (apps/ingest/src/ingest-lane.spec.ts): a contact moved from
+    // Call-ID c1 to c2, then another contact registers with c1. Batches of one leave the first
+    // contact registered (its Call-ID is c2); one batch must too.
+    const events = [
+      ev({ contactUri: oldUri, callId: 'c1' }),
+      ev({ contactUri: oldUri, callId: 'c2', kind: 'refresh', eventUs: T0 + 1 * S }),
+      ev({ contactUri: newUri, callId: 'c1', eventUs: T0 + 2 * S }),
+    ];
+    const together = new FakeStore();
+    const plan = together.run(events);
+    expect(plan.history).toEqual([]);
+    const oneByOne = new FakeStore();
+    for (const e of events) oneByOne.run([e]);
+    expect(
+      together
+        .live(T0 + 3 * S)
+        .map((b) => b.contactUri)
+        .sort(),
+    ).toEqual(
+      oneByOne
+        .live(T0 + 3 * S)
+        .map((b) => b.contactUri)
+        .sort(),
+    );
+    expect(together.live(T0 + 3 * S)).toHaveLength(2);
+  });
+
   it('does not touch a binding of another AOR that happens to share the Call-ID', () => {
     const store = new FakeStore();
     store.run([ev({ contactUri: oldUri, username: '1002' })]);

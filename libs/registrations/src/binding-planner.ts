@@ -104,8 +104,10 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
       // (it must neither come back to life nor end the newer binding as 'replaced').
       let superseded = false;
       for (const k of byCallId.get(aorCallKey(realmKey, usernameKey, e.callId)) ?? []) {
+        // (The index keeps a key under every Call-ID it ever had: check the current one.)
         const other = k === key ? undefined : state.get(k);
-        if (other && other.endReason === undefined && other.eventUs > e.eventUs) superseded = true;
+        if (other?.callId !== e.callId) continue;
+        if (other.endReason === undefined && other.eventUs > e.eventUs) superseded = true;
       }
       if (superseded) {
         plan.stale++;
@@ -148,6 +150,7 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
         for (const otherKey of byCallId.get(aorCallKey(realmKey, usernameKey, e.callId)) ?? []) {
           const other = state.get(otherKey);
           if (otherKey === key || !other || other.endReason !== undefined) continue;
+          if (other.callId !== e.callId) continue; // it had that Call-ID earlier in the batch
           dirty.add(otherKey);
           other.eventUs = Math.max(other.eventUs, e.eventUs);
           end(

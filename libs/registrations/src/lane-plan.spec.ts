@@ -38,18 +38,18 @@ const poison: LaneMessage = { parsed: rejected('not_json', 'Unexpected token') }
 describe('planLane', () => {
   it('dates a flush by the last event before it in the queue, across batches', () => {
     const first = planLane(INITIAL_LANE_STATE, [event(T0 + 5 * S), event(T0 + 3 * S)]);
-    expect(first.next).toEqual({ lastEventUs: T0 + 3 * S }); // the last, not the latest
+    expect(first.next).toEqual({ lastEventUs: T0 + 3 * S, lastEventPos: -1 }); // the last, not the latest
     const second = planLane(first.next, [flush({ msgId: 'f' }), event(T0 + 9 * S)]);
     expect(second.steps[0]).toEqual({
       flush: expect.objectContaining({ msgId: 'f' }),
       publishedUs: T0 + 3 * S,
       id: 'f', // its Msg-ID identifies it
     });
-    expect(second.next).toEqual({ lastEventUs: T0 + 9 * S });
+    expect(second.next).toEqual({ lastEventUs: T0 + 9 * S, lastEventPos: -1 });
   });
 
   it('prefers a plausible AMQP timestamp; ignores an implausible one', () => {
-    const state = { lastEventUs: T0 };
+    const state = { lastEventUs: T0, lastEventPos: 0 };
     const stamped = planLane(state, [flush({}, T0 / 1e6 + 7)]);
     expect(stamped.steps).toEqual([
       { flush: expect.anything(), publishedUs: T0 + 7 * S, id: expect.stringMatching(/^derived:/) },
@@ -101,7 +101,9 @@ describe('planLane', () => {
   it('property: a batch split anywhere (state threaded through the parts) plans exactly as whole', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 50 }).map((s) => ({ lastEventUs: s === 0 ? 0 : T0 + s * S })),
+        fc
+          .integer({ min: 0, max: 50 })
+          .map((s) => ({ lastEventUs: s === 0 ? 0 : T0 + s * S, lastEventPos: s - 1 })),
         fc.array(message, { maxLength: 30 }),
         fc.array(fc.integer({ min: 1, max: 30 }), { maxLength: 30 }),
         (state, messages, cuts) => {

@@ -16,14 +16,44 @@ export interface LaneState {
    * proxy's clock running ahead must not date every later flush); 0 when none was seen.
    */
   lastEventUs: number;
+  /** That event's place in queue order (the consumer's arrival position); -1 when none. */
+  lastEventPos: number;
 }
 
-export const INITIAL_LANE_STATE: LaneState = Object.freeze({ lastEventUs: 0 });
+export const INITIAL_LANE_STATE: LaneState = Object.freeze({ lastEventUs: 0, lastEventPos: -1 });
 
 /** One delivery as the lane plans it: its parse result and its AMQP timestamp (Unix s). */
 export interface LaneMessage {
   parsed: ParseResult;
   timestampS?: number;
+  /** Arrival position in the queue (InboundMessage.position); -1 when unknown. */
+  position?: number;
+}
+
+/**
+ * The state of a queue split into lanes, as one lane over the whole queue would have it, once
+ * every lane committed everything before a point (a barrier): the state of the lane that holds
+ * the latest event in queue order.
+ */
+export function mergeLaneStates(states: readonly LaneState[]): LaneState {
+  let merged = INITIAL_LANE_STATE;
+  for (const s of states) if (s.lastEventPos > merged.lastEventPos) merged = s;
+  return merged;
+}
+
+/**
+ * The lane (0 ≤ lane < n) of an AOR: FNV-1a of its key (realm and username, case folded as
+ * the binding key folds them), so every event of a binding goes to the same lane.
+ */
+export function laneOfAor(realm: string, username: string, n: number): number {
+  if (n <= 1) return 0;
+  const key = `${realm.toLowerCase()}\u0000${username.toLowerCase()}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % n;
 }
 
 /** A reg_flush from another system and when it was published (µs; 0 when nothing tells). */
@@ -64,7 +94,8 @@ export function planLane(state: LaneState, messages: readonly LaneMessage[]): La
   const rejected: LanePlan['rejected'] = [];
   let run: RegistrationEvent[] = [];
   let lastUs = state.lastEventUs;
-  messages.forEach(({ parsed, timestampS }, index) => {
+  let lastPos = state.lastEventPos;
+  messages.forEach(({ parsed, timestampS, position }, index) => {
     if (!parsed.ok) {
       rejected.push({ index, reason: parsed.error.message });
       return;
@@ -73,6 +104,7 @@ export function planLane(state: LaneState, messages: readonly LaneMessage[]): La
     if (!isFlush(e)) {
       run.push(e);
       lastUs = e.eventUs;
+      lastPos = position ?? -1;
       return;
     }
     if (e.ours) return;
@@ -82,7 +114,7 @@ export function planLane(state: LaneState, messages: readonly LaneMessage[]): La
     steps.push({ flush: e, publishedUs: flushTimeUs(timestampS, lastUs), ...(id ? { id } : {}) });
   });
   if (run.length) steps.push({ events: run });
-  return { steps, rejected, next: { lastEventUs: lastUs } };
+  return { steps, rejected, next: { lastEventUs: lastUs, lastEventPos: lastPos } };
 }
 
 /**
