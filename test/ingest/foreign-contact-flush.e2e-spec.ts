@@ -4,9 +4,8 @@
 // reads them (test/kamailio/kamailio.cfg.tmpl, route[FLUSH_CONTACT]) removes only that contact,
 // so the store ends only that binding. And a reg_flush without a Msg-ID, delivered twice with
 // the same AMQP timestamp (what a redelivery looks like), is applied once.
-import type { Pool } from 'pg';
 import { eventually } from '../support/poll';
-import { history, liveBindings } from '../support/database';
+import { history, liveBindings, realmChanges } from '../support/database';
 import { startIngest, Harness } from '../support/ingest-harness';
 import type { Outgoing } from '../support/amqp';
 import { kazoo, kazooFlush, nowS } from '../support/messages';
@@ -19,20 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
-
-/** The binding changes recorded for a realm, in seq order: [username, change, call_id]. */
-async function changes(pool: Pool, realm: string): Promise<[string, string, string][]> {
-  const { rows } = await pool.query(
-    `SELECT username, change, registration->>'call_id' AS call_id FROM registration_changes
-      WHERE lower(realm) = lower($1) ORDER BY seq`,
-    [realm],
-  );
-  return rows.map((r: { username: string; change: string; call_id: string }) => [
-    r.username,
-    r.change,
-    r.call_id,
-  ]);
-}
 
 const flushesApplied = () =>
   fetchMetricSum(h.ingest.url, 'registrations_events_total{kind="flush",origin="kazoo"}');
@@ -66,7 +51,7 @@ it('a reg_flush naming one Call-ID ends that phone only: the other phone of the 
   ]);
   // The change feed says so, as for any flush.
   const feed = await eventually(
-    () => changes(h.pool, realm),
+    () => realmChanges(h.pool, realm),
     (c) => c.length === 3,
     { what: 'three changes recorded' },
   );

@@ -5,7 +5,7 @@
 // batch that meets a database outage is dated, when retried, as its first try was.
 import type { Pool } from 'pg';
 import { T, TestBroker } from '../support/amqp';
-import { history, liveBindings, resetDatabase, testPool } from '../support/database';
+import { history, liveBindings, realmChanges, resetDatabase, testPool } from '../support/database';
 import { startIngestProcess, IngestProcess } from '../support/ingest-process';
 import { kazoo, kazooFlush, nowS } from '../support/messages';
 import { eventually } from '../support/poll';
@@ -21,20 +21,6 @@ const viaProxy = (url: string, port: number) => {
   u.port = String(port);
   return u.toString();
 };
-
-/** The binding changes recorded for a realm, in seq order: [username, change, call_id]. */
-async function changes(pool: Pool, realm: string): Promise<[string, string, string][]> {
-  const { rows } = await pool.query(
-    `SELECT username, change, registration->>'call_id' AS call_id FROM registration_changes
-      WHERE lower(realm) = lower($1) ORDER BY seq`,
-    [realm],
-  );
-  return rows.map((r: { username: string; change: string; call_id: string }) => [
-    r.username,
-    r.change,
-    r.call_id,
-  ]);
-}
 
 const duplicates = (url: string) =>
   fetchMetricSum(url, 'registrations_ignored_events_total{why="duplicate"}');
@@ -128,7 +114,7 @@ describe('killed between commit and ack', () => {
     expect((await history(pool, realm)).map((h) => [h.username, h.end_reason])).toEqual([
       ['5001', 'flushed'],
     ]);
-    expect(await changes(pool, realm)).toEqual([
+    expect(await realmChanges(pool, realm)).toEqual([
       ['5001', 'registered', 'c-1'],
       ['5001', 'flushed', 'c-1'],
       ['5001', 'registered', 'c-2'],
@@ -160,9 +146,9 @@ describe('killed between commit and ack', () => {
       ['6001', 'flushed'],
       ['6002', 'flushed'],
     ]);
-    expect((await changes(pool, realm)).filter(([, change]) => change === 'flushed')).toHaveLength(
-      2,
-    );
+    expect(
+      (await realmChanges(pool, realm)).filter(([, change]) => change === 'flushed'),
+    ).toHaveLength(2);
   });
 });
 
@@ -222,7 +208,7 @@ describe('connection lost between commit and ack (the same process goes on)', ()
     );
     expect((await liveBindings(pool, realm)).map((b) => b.call_id)).toEqual(['c-2']);
     expect((await history(pool, realm)).map((h) => h.end_reason)).toEqual(['flushed']);
-    expect(await changes(pool, realm)).toEqual([
+    expect(await realmChanges(pool, realm)).toEqual([
       ['7101', 'registered', 'c-1'],
       ['7101', 'flushed', 'c-1'],
       ['7101', 'registered', 'c-2'],

@@ -52,3 +52,17 @@ export async function history(
   );
   return rows;
 }
+
+/** The binding changes recorded for a realm, in seq order: [username, change, call_id]. */
+export async function realmChanges(pool: Pool, realm: string): Promise<[string, string, string][]> {
+  const { rows } = await pool.query(
+    `SELECT username, change, registration->>'call_id' AS call_id FROM registration_changes
+      WHERE lower(realm) = lower($1) ORDER BY seq`,
+    [realm],
+  );
+  return rows.map((r: { username: string; change: string; call_id: string }) => [
+    r.username,
+    r.change,
+    r.call_id,
+  ]);
+}
