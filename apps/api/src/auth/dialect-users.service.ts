@@ -13,7 +13,7 @@ import {
   verifyPassword,
 } from '@app/persistence';
 import { KazooError } from '../kazoo/kazoo-envelope';
-import { DialectError } from '../sipxcom/dialect-error';
+import { ApiError } from '../common/api-error';
 import { AuthService, type Principal } from './auth.service';
 import {
   digestChallenges,
@@ -116,7 +116,7 @@ export class DialectUsersAuthService {
   private async refuse(stale: boolean, why?: string): Promise<never> {
     if (why) this.logger.debug(`Digest refused: ${why}`);
     const nonce = issueNonce(await this.users.nonceSecret());
-    throw new DialectError(401, 'unauthorized', 'missing, unknown or expired credentials', {
+    throw ApiError.unauthenticated({
       'www-authenticate': [
         ...digestChallenges(DIGEST_REALM, nonce, stale),
         `Basic realm="${DIGEST_REALM}", charset="UTF-8"`,

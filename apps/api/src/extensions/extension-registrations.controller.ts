@@ -20,7 +20,7 @@ import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger'
 import type { FastifyRequest } from 'fastify';
 import { AuthService } from '../auth/auth.service';
 import { AccountScopeService } from '../sipxcom/account-scope.service';
-import { DialectError } from '../sipxcom/dialect-error';
+import { ApiError } from '../common/api-error';
 import { DialectExceptionFilter } from '../sipxcom/dialect-exception.filter';
 import { extensionIdOf, extensionIdsOf, pageOf, registrationIdOf } from './extension-query';
 import { ExtensionRegistrationsService } from './extension-registrations.service';
@@ -100,62 +100,62 @@ export class ExtensionRegistrationsController {
 
   @Get(ONE_REGISTRATION)
   getRegistration(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['DELETE']);
+    throw ApiError.methodNotAllowed(req.method, ['DELETE']);
   }
 
   @Put(ONE_REGISTRATION)
   putRegistration(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['DELETE']);
+    throw ApiError.methodNotAllowed(req.method, ['DELETE']);
   }
 
   @Post(ONE_REGISTRATION)
   postRegistration(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['DELETE']);
+    throw ApiError.methodNotAllowed(req.method, ['DELETE']);
   }
 
   @Patch(ONE_REGISTRATION)
   patchRegistration(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['DELETE']);
+    throw ApiError.methodNotAllowed(req.method, ['DELETE']);
   }
 
   // Decorators set one method each: one handler per refused method.
   @Put(LIST)
   putList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['GET', 'HEAD']);
+    throw ApiError.methodNotAllowed(req.method, ['GET', 'HEAD']);
   }
 
   @Post(LIST)
   postList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['GET', 'HEAD']);
+    throw ApiError.methodNotAllowed(req.method, ['GET', 'HEAD']);
   }
 
   @Patch(LIST)
   patchList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['GET', 'HEAD']);
+    throw ApiError.methodNotAllowed(req.method, ['GET', 'HEAD']);
   }
 
   @Delete(LIST)
   deleteList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['GET', 'HEAD']);
+    throw ApiError.methodNotAllowed(req.method, ['GET', 'HEAD']);
   }
 
   @Put(ONE)
   putOne(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['GET', 'HEAD', 'DELETE']);
+    throw ApiError.methodNotAllowed(req.method, ['GET', 'HEAD', 'DELETE']);
   }
 
   @Post(ONE)
   postOne(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['GET', 'HEAD', 'DELETE']);
+    throw ApiError.methodNotAllowed(req.method, ['GET', 'HEAD', 'DELETE']);
   }
 
   @Patch(ONE)
   patchOne(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['GET', 'HEAD', 'DELETE']);
+    throw ApiError.methodNotAllowed(req.method, ['GET', 'HEAD', 'DELETE']);
   }
 
   @All('*')
   unknownPath(@Req() req: FastifyRequest): never {
-    throw DialectError.notFound(`no resource ${req.url.split('?')[0]}`);
+    throw ApiError.notFound(`no resource ${req.url.split('?')[0]}`);
   }
 }

@@ -6,7 +6,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FlushError } from '../flush/flush-registrations.service';
 import { ApiError } from '../common/api-error';
 import { DialectRendering, renderDialectError } from './dialect-error.render';
-import { DialectError } from './dialect-error';
 import { KazooError } from '../kazoo/kazoo-envelope';
 
 export class DialectExceptionFilter implements ExceptionFilter {
@@ -30,12 +29,6 @@ export class DialectExceptionFilter implements ExceptionFilter {
 
   private render(exception: unknown, req: FastifyRequest): DialectRendering {
     if (exception instanceof ApiError) return renderDialectError(exception);
-    if (exception instanceof DialectError)
-      return {
-        status: exception.status,
-        body: { error: exception.error, message: exception.message },
-        headers: { ...exception.headers },
-      };
     if (exception instanceof KazooError) {
       if (exception.status === 401) return renderDialectError(ApiError.unauthenticated());
       if (exception.status === 403) return renderDialectError(ApiError.forbidden());

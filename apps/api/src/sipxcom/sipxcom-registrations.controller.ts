@@ -22,7 +22,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DialectUsersAuthService } from '../auth/dialect-users.service';
 import { AccountScopeService } from './account-scope.service';
 import { negotiate } from '../http/content-negotiation';
-import { DialectError } from './dialect-error';
+import { ApiError } from '../common/api-error';
 import { DialectExceptionFilter } from './dialect-exception.filter';
 import { SipxcomRegistrationsService } from './sipxcom-registrations.service';
 import {
@@ -202,42 +202,42 @@ export class SipxcomRegistrationsController {
   // Decorators set one method each: one handler per refused method.
   @Put(FILTER_PATHS)
   putFilter(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, FILTER_METHODS);
+    throw ApiError.methodNotAllowed(req.method, FILTER_METHODS);
   }
 
   @Post(FILTER_PATHS)
   postFilter(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, FILTER_METHODS);
+    throw ApiError.methodNotAllowed(req.method, FILTER_METHODS);
   }
 
   @Patch(FILTER_PATHS)
   patchFilter(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, FILTER_METHODS);
+    throw ApiError.methodNotAllowed(req.method, FILTER_METHODS);
   }
 
   @Put()
   putList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, LIST_METHODS);
+    throw ApiError.methodNotAllowed(req.method, LIST_METHODS);
   }
 
   @Post()
   postList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, LIST_METHODS);
+    throw ApiError.methodNotAllowed(req.method, LIST_METHODS);
   }
 
   @Patch()
   patchList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, LIST_METHODS);
+    throw ApiError.methodNotAllowed(req.method, LIST_METHODS);
   }
 
   @Delete()
   deleteList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, LIST_METHODS);
+    throw ApiError.methodNotAllowed(req.method, LIST_METHODS);
   }
 
   @All('*')
   unknownPath(@Req() req: FastifyRequest): never {
-    throw DialectError.notFound(`no resource ${req.url.split('?')[0]}`);
+    throw ApiError.notFound(`no resource ${req.url.split('?')[0]}`);
   }
 
   private async list(
