@@ -12,7 +12,6 @@ import {
   DUMMY_PASSWORD_HASH,
   verifyPassword,
 } from '@app/persistence';
-import { KazooError } from '../kazoo/kazoo-envelope';
 import { ApiError } from '../common/api-error';
 import { AuthService, type Principal } from './auth.service';
 import {
@@ -58,7 +57,7 @@ export class DialectUsersAuthService {
     try {
       return await this.auth.authenticateBasicOrToken(req);
     } catch (e) {
-      if (e instanceof KazooError && e.status === 401) return undefined;
+      if (e instanceof ApiError && e.code === 'unauthenticated') return undefined;
       throw e;
     }
   }

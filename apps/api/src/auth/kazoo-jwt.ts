@@ -10,7 +10,7 @@ import { createPublicKey, KeyObject } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { KazooError } from '../kazoo/kazoo-envelope';
+import { ApiError } from '../common/api-error';
 
 /** kz_auth_jwt's ?ALGORITHMS: anything else (none, HS256, ES256…) is refused before any key. */
 export const KAZOO_JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512'];
@@ -75,7 +75,7 @@ export class KazooJwtVerifier {
     return this.files.size > 0 || this.config.KAZOO_JWT_KEYS_URL !== '';
   }
 
-  /** The token's claims, or 401 invalid_credentials in Kazoo's envelope. */
+  /** The token's claims, or 401 (ApiError unauthenticated). */
   async verify(token: string): Promise<KazooClaims> {
     try {
       const { payload } = await jwtVerify(token, (header) => this.keyFor(header.kid), {
@@ -91,7 +91,7 @@ export class KazooJwtVerifier {
     } catch (e) {
       const why = e instanceof joseErrors.JOSEError ? e.code : (e as Error).message;
       this.logger.debug(`Kazoo token refused: ${why}`);
-      throw KazooError.invalidCredentials();
+      throw ApiError.unauthenticated();
     }
   }
 

@@ -19,7 +19,7 @@ import {
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { AuthService } from '../auth/auth.service';
-import { AccountScopeService } from '../sipxcom/account-scope.service';
+import { AccountScopeService } from '../common/account-scope.service';
 import { ApiError } from '../common/api-error';
 import { DialectExceptionFilter } from '../sipxcom/dialect-exception.filter';
 import { extensionIdOf, extensionIdsOf, pageOf, registrationIdOf } from './extension-query';

@@ -4,7 +4,7 @@
 import { Injectable } from '@nestjs/common';
 import { AccountScope, DialectQueries, DialectRow } from '@app/persistence';
 import { FlushRegistrationsService } from '../flush/flush-registrations.service';
-import { AccountScopeService } from '../sipxcom/account-scope.service';
+import { AccountScopeService } from '../common/account-scope.service';
 import { ApiError } from '../common/api-error';
 import { ExtensionStatus, toExtensionStatus } from './extension-registration.presenter';
 

@@ -55,14 +55,7 @@ describe('renderDialectError', () => {
       'too many requests',
       { 'retry-after': '1' },
     ],
-    [
-      'unavailable',
-      ApiError.unavailable('bus down'),
-      503,
-      'service_unavailable',
-      'bus down',
-      {},
-    ],
+    ['unavailable', ApiError.unavailable('bus down'), 503, 'service_unavailable', 'bus down', {}],
   ])('%s', (_name, error, status, code, message, headers) => {
     expect(renderDialectError(error)).toEqual({ status, body: { error: code, message }, headers });
   });

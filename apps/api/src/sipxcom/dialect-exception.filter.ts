@@ -6,7 +6,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FlushError } from '../flush/flush-registrations.service';
 import { ApiError } from '../common/api-error';
 import { DialectRendering, renderDialectError } from './dialect-error.render';
-import { KazooError } from '../kazoo/kazoo-envelope';
 
 export class DialectExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('DialectApi');
@@ -29,13 +28,6 @@ export class DialectExceptionFilter implements ExceptionFilter {
 
   private render(exception: unknown, req: FastifyRequest): DialectRendering {
     if (exception instanceof ApiError) return renderDialectError(exception);
-    if (exception instanceof KazooError) {
-      if (exception.status === 401) return renderDialectError(ApiError.unauthenticated());
-      if (exception.status === 403) return renderDialectError(ApiError.forbidden());
-      if (exception.status === 404) return renderDialectError(ApiError.notFound('not found'));
-      if (exception.status === 503) return renderDialectError(ApiError.unavailable(exception.code));
-      return plain(exception.status, exception.code, JSON.stringify(exception.data));
-    }
     if (exception instanceof FlushError && exception.code === 'bus_unavailable')
       return renderDialectError(ApiError.unavailable(exception.message));
     if (exception instanceof HttpException) {

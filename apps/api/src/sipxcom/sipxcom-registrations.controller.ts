@@ -20,7 +20,7 @@ import {
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DialectUsersAuthService } from '../auth/dialect-users.service';
-import { AccountScopeService } from './account-scope.service';
+import { AccountScopeService } from '../common/account-scope.service';
 import { negotiate } from '../http/content-negotiation';
 import { ApiError } from '../common/api-error';
 import { DialectExceptionFilter } from './dialect-exception.filter';
