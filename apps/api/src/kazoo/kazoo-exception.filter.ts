@@ -29,10 +29,12 @@ export class KazooExceptionFilter implements ExceptionFilter {
   private render(exception: unknown, req: FastifyRequest): KazooRendering {
     if (exception instanceof ApiError) return renderKazooError(exception);
     if (exception instanceof KazooError) {
-      const { status, code, data } = exception;
-      const headers: Record<string, string> = {};
-      if (status === 405) headers.allow = (allowedMethods(req.url) ?? []).join(', ');
-      return { status, message: code, data, headers };
+      return {
+        status: exception.status,
+        message: exception.code,
+        data: exception.data,
+        headers: {},
+      };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
