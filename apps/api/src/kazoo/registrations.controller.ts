@@ -15,6 +15,10 @@ import { negotiate } from '../http/content-negotiation';
 import { RegistrationQueries } from '@app/persistence';
 import { ApiError } from '../common/api-error';
 import { allowedMethods } from './kazoo-routes';
+import { ReservedParamValues } from '../common/route-table';
+
+/** Sub-resources Kazoo reserves beside usernames: DELETE on them is a 405, not a flush. */
+const RESERVED_USERNAMES = ['count'];
 
 @ApiTags('kazoo')
 @ApiHeader({ name: 'X-Auth-Token', description: 'token from PUT /v2/api_auth', required: true })
@@ -124,6 +128,7 @@ export class KazooRegistrationsController {
   }
 
   @Delete('accounts/:accountId/registrations/:username')
+  @ReservedParamValues('username', RESERVED_USERNAMES)
   @ApiOperation({
     summary:
       'Flush one SIP username and, as Kazoo does, send the phone a check-sync NOTIFY so it re-registers at once (check_sync=false: flush only)',
@@ -136,7 +141,7 @@ export class KazooRegistrationsController {
     @Query('check_sync') checkSyncParam?: string,
   ) {
     // …/registrations/count is not a username (as in Kazoo): DELETE on it is not allowed.
-    if (username === 'count')
+    if (RESERVED_USERNAMES.includes(username))
       throw ApiError.methodNotAllowed(req.method, allowedMethods(req.url) ?? []);
     const principal = await this.auth.authenticate(req);
     const account = await this.auth.authorize(principal, accountId);
