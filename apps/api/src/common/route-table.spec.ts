@@ -41,9 +41,14 @@ describe('sipXcom 405 table', () => {
   it.each<[string, string[] | undefined]>([
     [BASE, ['GET', 'HEAD']],
     [`${BASE}/`, ['GET', 'HEAD']],
-    ...['user/1001', 'serialNo/0004f2a1b2c3', 'ip/10.0.0.1', 'callId/x', 'callid/x', 'server/x'].map(
-      (p): [string, string[]] => [`${BASE}/${p}`, ['GET', 'HEAD', 'DELETE']],
-    ),
+    ...[
+      'user/1001',
+      'serialNo/0004f2a1b2c3',
+      'ip/10.0.0.1',
+      'callId/x',
+      'callid/x',
+      'server/x',
+    ].map((p): [string, string[]] => [`${BASE}/${p}`, ['GET', 'HEAD', 'DELETE']]),
     [`${BASE}/user`, undefined],
     [`${BASE}/nope/x`, undefined],
   ])('%s → %j', (url, allowed) => {
