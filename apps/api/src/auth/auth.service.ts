@@ -7,6 +7,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { Account, AccountStore, CredentialStore } from '@app/persistence';
 import { ApiError } from '../common/api-error';
 import { KazooJwtVerifier, looksLikeJwt } from './kazoo-jwt';
+import { AUTH_CACHE_MS } from './auth-cache';
 
 export interface Principal {
   accountId: string;
@@ -14,7 +15,7 @@ export interface Principal {
   token: string;
 }
 
-const CACHE_MS = 5_000;
+const CACHE_MS = AUTH_CACHE_MS;
 const CACHE_MAX = 20_000;
 
 /** The token of a request: X-Auth-Token, a Bearer token, or Kazoo's auth_token query parameter. */
