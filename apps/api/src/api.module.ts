@@ -25,7 +25,7 @@ import { ApiAuthController } from './kazoo/api-auth.controller';
 import { KazooExceptionFilter } from './kazoo/kazoo-exception.filter';
 import { KazooRegistrationsController } from './kazoo/registrations.controller';
 import { KazooListService } from './kazoo/kazoo-list.service';
-import { AccountScopeService } from './sipxcom/account-scope.service';
+import { AccountScopeService } from './common/account-scope.service';
 import { SipxcomRegistrationsController } from './sipxcom/sipxcom-registrations.controller';
 import { SipxcomRegistrationsService } from './sipxcom/sipxcom-registrations.service';
 

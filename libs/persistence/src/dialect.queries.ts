@@ -187,7 +187,9 @@ export class DialectQueries {
         : `ARRAY['s:' || reg_ip_key(${p.add(filter.server)})]`;
     const inScope = scopeSql(scope, p, 'r.account_id');
     const rows: unknown[] = await this.ds.query(
-      `SELECT 1 WHERE EXISTS (SELECT 1 FROM registrations r WHERE ${LOOKUP_KEYS} @> ${key} AND ${inScope})
+      // Live and ended bindings apart: each has its own partial lookup index.
+      `SELECT 1 WHERE EXISTS (SELECT 1 FROM registrations r WHERE r.ended_at IS NULL AND ${LOOKUP_KEYS} @> ${key} AND ${inScope})
+          OR EXISTS (SELECT 1 FROM registrations r WHERE r.ended_at IS NOT NULL AND ${LOOKUP_KEYS} @> ${key} AND ${inScope})
           OR EXISTS (SELECT 1 FROM registration_history r WHERE ${LOOKUP_KEYS} @> ${key} AND ${inScope})`,
       p.values,
     );

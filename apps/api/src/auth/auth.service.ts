@@ -5,8 +5,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Account, AccountStore, CredentialStore } from '@app/persistence';
-import { KazooError } from '../kazoo/kazoo-envelope';
+import { ApiError } from '../common/api-error';
 import { KazooJwtVerifier, looksLikeJwt } from './kazoo-jwt';
+import { AUTH_CACHE_MS } from './auth-cache';
 
 export interface Principal {
   accountId: string;
@@ -14,7 +15,7 @@ export interface Principal {
   token: string;
 }
 
-const CACHE_MS = 5_000;
+const CACHE_MS = AUTH_CACHE_MS;
 const CACHE_MAX = 20_000;
 
 /** The token of a request: X-Auth-Token, a Bearer token, or Kazoo's auth_token query parameter. */
@@ -66,10 +67,10 @@ export class AuthService {
     return this.credentials.issueToken(apiKey, this.config.AUTH_TOKEN_TTL_S);
   }
 
-  /** The caller, or 401 in Kazoo's envelope. */
+  /** The caller (a token in any of Kazoo's places), or 401. */
   async authenticate(req: FastifyRequest): Promise<Principal> {
     const token = authTokenOf(req);
-    if (!token) throw KazooError.invalidCredentials();
+    if (!token) throw ApiError.unauthenticated();
     return this.principalOfToken(token);
   }
 
@@ -83,18 +84,18 @@ export class AuthService {
         this.apiKeys.set(apiKey, accountId);
       }
       const own = accountId ? await this.account(accountId) : undefined;
-      if (!accountId || !own) throw KazooError.invalidCredentials();
+      if (!accountId || !own) throw ApiError.unauthenticated();
       return { accountId, isSuperadmin: own.account.isSuperadmin, token: '' };
     }
     const token = req.headers['x-auth-token'];
-    if (typeof token !== 'string' || !token) throw KazooError.invalidCredentials();
+    if (typeof token !== 'string' || !token) throw ApiError.unauthenticated();
     return this.principalOfToken(token);
   }
 
   /** Hosted PBX: `Authorization: Bearer <token>` only; else 401. */
   async authenticateBearer(req: FastifyRequest): Promise<Principal> {
     const token = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (!token) throw KazooError.invalidCredentials();
+    if (!token) throw ApiError.unauthenticated();
     return this.principalOfToken(token);
   }
 
@@ -111,9 +112,9 @@ export class AuthService {
       grant = found ? { accountId: found.accountId, expiresAt: found.expiresAt.getTime() } : null;
       this.tokens.set(token, grant);
     }
-    if (!grant || grant.expiresAt <= Date.now()) throw KazooError.invalidCredentials();
+    if (!grant || grant.expiresAt <= Date.now()) throw ApiError.unauthenticated();
     const own = await this.account(grant.accountId);
-    if (!own) throw KazooError.invalidCredentials();
+    if (!own) throw ApiError.unauthenticated();
     return { accountId: grant.accountId, isSuperadmin: own.account.isSuperadmin, token };
   }
 
@@ -121,16 +122,16 @@ export class AuthService {
   async authorize(principal: Principal, accountId: string): Promise<Account> {
     const target = /^[0-9a-f]{32}$/.test(accountId) ? await this.account(accountId) : undefined;
     if (principal.isSuperadmin) {
-      if (!target) throw KazooError.badIdentifier(accountId);
+      if (!target) throw ApiError.notFound(`no account ${accountId}`, accountId);
       return target.account;
     }
     // Unknown and foreign accounts answer alike, so that ids cannot be probed.
-    if (!target || !target.ancestors.includes(principal.accountId)) throw KazooError.forbidden();
+    if (!target || !target.ancestors.includes(principal.accountId)) throw ApiError.forbidden();
     return target.account;
   }
 
   requireSuperadmin(principal: Principal): void {
-    if (!principal.isSuperadmin) throw KazooError.forbidden();
+    if (!principal.isSuperadmin) throw ApiError.forbidden();
   }
 
   private async account(id: string) {

@@ -12,8 +12,7 @@ import {
   DUMMY_PASSWORD_HASH,
   verifyPassword,
 } from '@app/persistence';
-import { KazooError } from '../kazoo/kazoo-envelope';
-import { DialectError } from '../sipxcom/dialect-error';
+import { ApiError } from '../common/api-error';
 import { AuthService, type Principal } from './auth.service';
 import {
   digestChallenges,
@@ -58,7 +57,7 @@ export class DialectUsersAuthService {
     try {
       return await this.auth.authenticateBasicOrToken(req);
     } catch (e) {
-      if (e instanceof KazooError && e.status === 401) return undefined;
+      if (e instanceof ApiError && e.code === 'unauthenticated') return undefined;
       throw e;
     }
   }
@@ -116,7 +115,7 @@ export class DialectUsersAuthService {
   private async refuse(stale: boolean, why?: string): Promise<never> {
     if (why) this.logger.debug(`Digest refused: ${why}`);
     const nonce = issueNonce(await this.users.nonceSecret());
-    throw new DialectError(401, 'unauthorized', 'missing, unknown or expired credentials', {
+    throw ApiError.unauthenticated({
       'www-authenticate': [
         ...digestChallenges(DIGEST_REALM, nonce, stale),
         `Basic realm="${DIGEST_REALM}", charset="UTF-8"`,

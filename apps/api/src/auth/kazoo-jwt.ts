@@ -3,14 +3,17 @@
 // {"alg","typ":"JWT","kid"}, claims account_id, owner_id, method, exp, iss "kazoo", identity_sig.
 // Verified with jose against the system's public key, found by `kid` among the PEM files named in
 // KAZOO_JWT_PUBLIC_KEYS or fetched from KAZOO_JWT_KEYS_URL (crossbar's GET /v2/auth/keys/{kid},
-// cb_auth:load_public_key/2) and cached.
+// cb_auth:load_public_key/2) and cached. A verified token is remembered (not RSA-verified again)
+// for AUTH_CACHE_MS at most and never past its exp: no longer than a revoked token of ours works.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { KazooError } from '../kazoo/kazoo-envelope';
+import { ApiError } from '../common/api-error';
+import { AUTH_CACHE_MS } from './auth-cache';
 
 /** kz_auth_jwt's ?ALGORITHMS: anything else (none, HS256, ES256…) is refused before any key. */
 export const KAZOO_JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512'];
@@ -18,6 +21,7 @@ const ACCOUNT_ID = /^[0-9a-f]{32}$/;
 // A kid that Kazoo does not know is asked again only after this long (no fetch per request).
 const NEGATIVE_CACHE_MS = 30_000;
 const FETCH_TIMEOUT_MS = 3_000;
+const VERIFIED_MAX = 10_000;
 
 export interface KazooClaims {
   accountId: string;
@@ -58,12 +62,19 @@ export function looksLikeJwt(token: string): boolean {
   }
 }
 
+/** How long a token verified at `now` may be trusted without verifying it again (0: not at all). */
+export function verifiedTtlMs(expiresAt: number, now: number): number {
+  return Math.max(0, Math.min(AUTH_CACHE_MS, expiresAt - now));
+}
+
 @Injectable()
 export class KazooJwtVerifier {
   private readonly logger = new Logger(KazooJwtVerifier.name);
   private readonly files: Map<string, KeyObject>;
   private readonly fetched = new Map<string, { key: KeyObject | null; until: number }>();
   private readonly inflight = new Map<string, Promise<KeyObject | null>>();
+  /** Verified tokens by the token itself (bounded: a flood of valid tokens evicts the oldest). */
+  private readonly verified = new LRUCache<string, KazooClaims>({ max: VERIFIED_MAX });
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.files = config.KAZOO_JWT_PUBLIC_KEYS
@@ -75,8 +86,17 @@ export class KazooJwtVerifier {
     return this.files.size > 0 || this.config.KAZOO_JWT_KEYS_URL !== '';
   }
 
-  /** The token's claims, or 401 invalid_credentials in Kazoo's envelope. */
+  /** The token's claims, or 401 (ApiError unauthenticated). */
   async verify(token: string): Promise<KazooClaims> {
+    const hit = this.verified.get(token);
+    if (hit && hit.expiresAt > Date.now()) return hit;
+    const claims = await this.verifySignature(token);
+    const ttl = verifiedTtlMs(claims.expiresAt, Date.now());
+    if (ttl > 0) this.verified.set(token, claims, { ttl });
+    return claims;
+  }
+
+  private async verifySignature(token: string): Promise<KazooClaims> {
     try {
       const { payload } = await jwtVerify(token, (header) => this.keyFor(header.kid), {
         algorithms: KAZOO_JWT_ALGORITHMS,
@@ -91,7 +111,7 @@ export class KazooJwtVerifier {
     } catch (e) {
       const why = e instanceof joseErrors.JOSEError ? e.code : (e as Error).message;
       this.logger.debug(`Kazoo token refused: ${why}`);
-      throw KazooError.invalidCredentials();
+      throw ApiError.unauthenticated();
     }
   }
 

@@ -14,6 +14,7 @@ import { CHANGE_EVENT_SCHEMA } from '@app/messaging';
 import { AuthService } from '../auth/auth.service';
 import { KazooError } from '../kazoo/kazoo-envelope';
 import { rowToKazooItem } from '../kazoo/kazoo-registration.presenter';
+import { ApiError } from '../common/api-error';
 
 const POLL_MS = 200;
 
@@ -27,7 +28,7 @@ export function positionOf(lastEventId?: string, since?: string): number | undef
   if (text === undefined) return undefined;
   const n = /^\d{1,16}$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n))
-    throw KazooError.validation(
+    throw ApiError.invalidInput(
       name === 'since' ? 'since' : 'last-event-id',
       'type',
       `${name} must be a seq (an integer from 0 to ${Number.MAX_SAFE_INTEGER})`,

@@ -9,7 +9,8 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ConsoleQueries, heldBy } from '@app/persistence';
 import { AuthService } from '../auth/auth.service';
-import { envelope, KazooError } from '../kazoo/kazoo-envelope';
+import { envelope } from '../kazoo/kazoo-envelope';
+import { ApiError } from '../common/api-error';
 import { FlushError, FlushRegistrationsService } from '../flush/flush-registrations.service';
 
 /** A binding id as the console lists it: a positive integer (at most 15 digits: exact as a JS number). */
@@ -52,9 +53,9 @@ export class ConsoleActionsController {
     await this.auth.authorize(principal, accountId);
     const parsed = BINDING_ID.safeParse(bindingIdParam);
     if (!parsed.success)
-      throw KazooError.validation('binding_id', 'type', parsed.error.issues[0].message);
+      throw ApiError.invalidInput('binding_id', 'type', parsed.error.issues[0].message);
     const binding = await this.queries.liveBinding(accountId, parsed.data);
-    if (!binding) throw KazooError.badIdentifier(bindingIdParam);
+    if (!binding) throw ApiError.notFound(`no live binding ${bindingIdParam}`, bindingIdParam);
     const result = await this.run(() =>
       this.flusher.flush({ ids: [binding.id], perContact: true }),
     );
@@ -90,7 +91,7 @@ export class ConsoleActionsController {
     const account = await this.auth.authorize(principal, accountId);
     const parsed = USERNAME.safeParse(usernameParam);
     if (!parsed.success)
-      throw KazooError.validation('username', 'type', parsed.error.issues[0].message);
+      throw ApiError.invalidInput('username', 'type', parsed.error.issues[0].message);
     const username = parsed.data;
     const result = await this.run(() => this.flusher.checkSyncOnly(account, username), username);
     return envelope(
@@ -104,8 +105,8 @@ export class ConsoleActionsController {
       return await action();
     } catch (e) {
       if (e instanceof FlushError && e.code === 'unknown_username')
-        throw KazooError.badIdentifier(cause);
-      if (e instanceof FlushError) throw KazooError.unavailable(e.message);
+        throw ApiError.notFound(`no SIP user ${cause}`, cause);
+      if (e instanceof FlushError) throw ApiError.unavailable(e.message);
       throw e;
     }
   }

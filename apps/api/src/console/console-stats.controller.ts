@@ -6,7 +6,8 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ConsoleStatsQueries } from '@app/persistence';
 import { AuthService } from '../auth/auth.service';
-import { envelope, KazooError } from '../kazoo/kazoo-envelope';
+import { envelope } from '../kazoo/kazoo-envelope';
+import { ApiError } from '../common/api-error';
 
 export const WINDOW_MINUTES = { hour: 60, day: 1440, week: 10080 } as const;
 const windowParam = z.enum(['hour', 'day', 'week']).default('hour');
@@ -14,7 +15,7 @@ const limitParam = z.coerce.number().int().min(1).max(100).default(20);
 
 function parse<T>(schema: z.ZodType<T>, name: string, value: unknown, rule: string): T {
   const r = schema.safeParse(value);
-  if (!r.success) throw KazooError.validation(name, rule, r.error.issues[0]?.message ?? 'invalid');
+  if (!r.success) throw ApiError.invalidInput(name, rule, r.error.issues[0]?.message ?? 'invalid');
   return r.data;
 }
 

@@ -6,7 +6,8 @@ import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ConsoleQueries } from '@app/persistence';
 import { AuthService } from '../auth/auth.service';
-import { envelope, KazooError } from '../kazoo/kazoo-envelope';
+import { envelope } from '../kazoo/kazoo-envelope';
+import { ApiError } from '../common/api-error';
 import { KazooListService } from '../kazoo/kazoo-list.service';
 import { ConsoleHealthService } from './console-health.service';
 import { encodeStartKey, parseListQuery } from '../kazoo/list-query';
@@ -82,7 +83,7 @@ export class ConsoleController {
     const principal = await this.auth.authenticate(req);
     const accounts = await this.queries.subtree(principal.accountId);
     const own = accounts[0];
-    if (!own) throw KazooError.invalidCredentials();
+    if (!own) throw ApiError.unauthenticated();
     return envelope(
       { authToken: principal.token, requestId: String(req.id) },
       {

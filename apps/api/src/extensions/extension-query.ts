@@ -1,22 +1,20 @@
 // Query and path parameters of the hosted-PBX API: extension ids (repeated `extension_id`, or
 // comma-separated) and the page of the full list (`page` from 1, `per_page` up to 1000).
-import { DialectError } from '../sipxcom/dialect-error';
+import { ApiError } from '../common/api-error';
 
 export const DEFAULT_PER_PAGE = 100;
 export const MAX_PER_PAGE = 1000;
 
 export function extensionIdOf(v: string): number {
   if (!/^\d{1,9}$/.test(v) || Number(v) < 1)
-    throw DialectError.badRequest(`extension_id must be a positive integer: ${v}`);
+    throw ApiError.badRequest(`extension_id must be a positive integer: ${v}`);
   return Number(v);
 }
 
 /** A registration_id as this API gives it: the binding's id, digits. */
 export function registrationIdOf(v: string): number {
   if (!/^\d{1,18}$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < 1)
-    throw DialectError.badRequest(
-      `registration_id must be a registration_id this API listed: ${v}`,
-    );
+    throw ApiError.badRequest(`registration_id must be a registration_id this API listed: ${v}`);
   return Number(v);
 }
 
@@ -34,7 +32,7 @@ export function pageOf(query: Record<string, unknown>): { offset: number; limit:
     const v = query[name];
     if (v === undefined) return fallback;
     if (typeof v !== 'string' || !/^\d{1,9}$/.test(v) || Number(v) < 1 || Number(v) > max)
-      throw DialectError.badRequest(`${name} must be an integer from 1 to ${max}, given once`);
+      throw ApiError.badRequest(`${name} must be an integer from 1 to ${max}, given once`);
     return Number(v);
   };
   const perPage = int('per_page', DEFAULT_PER_PAGE, MAX_PER_PAGE);

@@ -9,9 +9,6 @@ import {
   Get,
   HttpCode,
   Param,
-  Patch,
-  Post,
-  Put,
   Query,
   Req,
   UseFilters,
@@ -19,8 +16,8 @@ import {
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { AuthService } from '../auth/auth.service';
-import { AccountScopeService } from '../sipxcom/account-scope.service';
-import { DialectError } from '../sipxcom/dialect-error';
+import { AccountScopeService } from '../common/account-scope.service';
+import { RouteTable } from '../common/route-table';
 import { DialectExceptionFilter } from '../sipxcom/dialect-exception.filter';
 import { extensionIdOf, extensionIdsOf, pageOf, registrationIdOf } from './extension-query';
 import { ExtensionRegistrationsService } from './extension-registrations.service';
@@ -98,64 +95,15 @@ export class ExtensionRegistrationsController {
     await this.extensions.stopOne(scope, id, rid);
   }
 
-  @Get(ONE_REGISTRATION)
-  getRegistration(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['DELETE']);
-  }
-
-  @Put(ONE_REGISTRATION)
-  putRegistration(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['DELETE']);
-  }
-
-  @Post(ONE_REGISTRATION)
-  postRegistration(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['DELETE']);
-  }
-
-  @Patch(ONE_REGISTRATION)
-  patchRegistration(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['DELETE']);
-  }
-
-  // Decorators set one method each: one handler per refused method.
-  @Put(LIST)
-  putList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['GET', 'HEAD']);
-  }
-
-  @Post(LIST)
-  postList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['GET', 'HEAD']);
-  }
-
-  @Patch(LIST)
-  patchList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['GET', 'HEAD']);
-  }
-
-  @Delete(LIST)
-  deleteList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['GET', 'HEAD']);
-  }
-
-  @Put(ONE)
-  putOne(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['GET', 'HEAD', 'DELETE']);
-  }
-
-  @Post(ONE)
-  postOne(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['GET', 'HEAD', 'DELETE']);
-  }
-
-  @Patch(ONE)
-  patchOne(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, ['GET', 'HEAD', 'DELETE']);
-  }
-
+  /** Any other path or method: 405 with Allow on a known path (the route table), else 404. */
   @All('*')
   unknownPath(@Req() req: FastifyRequest): never {
-    throw DialectError.notFound(`no resource ${req.url.split('?')[0]}`);
+    throw routes().refusal(req.method, req.url);
   }
+}
+
+let table: RouteTable | undefined;
+/** The resource's 405 table, from this controller's routes (built once, on first use). */
+function routes(): RouteTable {
+  return (table ??= RouteTable.of([ExtensionRegistrationsController], { head: true }));
 }

@@ -4,8 +4,8 @@
 import { Injectable } from '@nestjs/common';
 import { AccountScope, DialectQueries, DialectRow } from '@app/persistence';
 import { FlushRegistrationsService } from '../flush/flush-registrations.service';
-import { AccountScopeService } from '../sipxcom/account-scope.service';
-import { DialectError } from '../sipxcom/dialect-error';
+import { AccountScopeService } from '../common/account-scope.service';
+import { ApiError } from '../common/api-error';
 import { ExtensionStatus, toExtensionStatus } from './extension-registration.presenter';
 
 @Injectable()
@@ -19,9 +19,9 @@ export class ExtensionRegistrationsService {
   async authorize(scope: AccountScope, ids: readonly number[]): Promise<void> {
     const owners = await this.queries.extensionOwners(ids);
     const unknown = ids.filter((id) => !owners.has(id));
-    if (unknown.length > 0) throw DialectError.notFound(`no extension ${unknown.join(', ')}`);
+    if (unknown.length > 0) throw ApiError.notFound(`no extension ${unknown.join(', ')}`);
     if (ids.some((id) => !AccountScopeService.includes(scope, owners.get(id) ?? null)))
-      throw DialectError.forbidden();
+      throw ApiError.forbidden();
   }
 
   /** Status of each extension, in the order asked. */
@@ -45,7 +45,7 @@ export class ExtensionRegistrationsService {
   async stopOne(scope: AccountScope, id: number, registrationId: number): Promise<void> {
     const live = await this.queries.listLive(scope, { by: 'extensions', ids: [id] });
     if (!live.some((r) => r.id === registrationId))
-      throw DialectError.notFound(`extension ${id} has no live registration ${registrationId}`);
+      throw ApiError.notFound(`extension ${id} has no live registration ${registrationId}`);
     await this.flusher.flush({ ids: [registrationId], perContact: true });
   }
 

@@ -4,8 +4,8 @@
 // Bad input is a 400 in Kazoo's validation format.
 import { GREGORIAN_OFFSET_S } from '@app/registrations';
 import type { HistoryQuery } from '@app/persistence';
-import { KazooError } from '../kazoo/kazoo-envelope';
 import { MAX_PAGE_SIZE } from '../kazoo/list-query';
+import { ApiError } from '../common/api-error';
 
 export const DEFAULT_HISTORY_PAGE_SIZE = 50;
 export const END_REASONS = ['unregistered', 'expired', 'flushed', 'replaced'];
@@ -38,7 +38,7 @@ function decodeStartKey(s: string): [string, string] {
   } catch {
     // falls through to the 400
   }
-  throw KazooError.validation(
+  throw ApiError.invalidInput(
     'start_key',
     'format',
     'start_key is not a value this API returned as next_start_key',
@@ -54,7 +54,7 @@ function unixSecondsOf(name: string, v: string): number {
   } else {
     const ms = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
     if (Number.isNaN(ms))
-      throw KazooError.validation(
+      throw ApiError.invalidInput(
         name,
         'format',
         `${name} must be Gregorian seconds (as Kazoo's timestamps), Unix seconds or ISO-8601`,
@@ -62,7 +62,7 @@ function unixSecondsOf(name: string, v: string): number {
     s = ms / 1000;
   }
   if (!(s >= 0 && s <= MAX_UNIX_S))
-    throw KazooError.validation(
+    throw ApiError.invalidInput(
       name,
       'range',
       `${name} must be a time from 1970-01-01 to 9999-12-31 (Gregorian ${GREGORIAN_OFFSET_S} to ${GREGORIAN_OFFSET_S + MAX_UNIX_S})`,
@@ -73,15 +73,15 @@ function unixSecondsOf(name: string, v: string): number {
 export function parseHistoryQuery(accountId: string, query: Record<string, unknown>): HistoryQuery {
   const one = (name: string) => {
     const v = query[name];
-    if (Array.isArray(v)) throw KazooError.validation(name, 'type', `${name} may be given once`);
-    if (v === '') throw KazooError.validation(name, 'minLength', `${name} must not be empty`);
+    if (Array.isArray(v)) throw ApiError.invalidInput(name, 'type', `${name} may be given once`);
+    if (v === '') throw ApiError.invalidInput(name, 'minLength', `${name} must not be empty`);
     return v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v);
   };
   const q: HistoryQuery = { accountId, limit: DEFAULT_HISTORY_PAGE_SIZE };
   const pageSize = one('page_size');
   if (pageSize !== undefined) {
     if (!/^\d+$/.test(pageSize) || Number(pageSize) < 1 || Number(pageSize) > MAX_PAGE_SIZE)
-      throw KazooError.validation(
+      throw ApiError.invalidInput(
         'page_size',
         'range',
         `page_size must be an integer from 1 to ${MAX_PAGE_SIZE}`,
@@ -94,7 +94,7 @@ export function parseHistoryQuery(accountId: string, query: Record<string, unkno
   q.contactIp = one('contact_ip');
   q.reason = one('reason');
   if (q.reason !== undefined && !END_REASONS.includes(q.reason))
-    throw KazooError.validation(
+    throw ApiError.invalidInput(
       'reason',
       'enum',
       `reason must be one of ${END_REASONS.join(', ')}`,
@@ -104,7 +104,7 @@ export function parseHistoryQuery(accountId: string, query: Record<string, unkno
   if (from !== undefined) q.endedFromS = unixSecondsOf('created_from', from);
   if (to !== undefined) q.endedToS = unixSecondsOf('created_to', to);
   if (q.endedFromS !== undefined && q.endedToS !== undefined && q.endedFromS > q.endedToS)
-    throw KazooError.validation(
+    throw ApiError.invalidInput(
       'created_to',
       'minimum',
       'created_to must not be before created_from',

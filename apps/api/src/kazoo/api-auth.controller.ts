@@ -4,8 +4,9 @@ import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AuthService } from '../auth/auth.service';
-import { envelope, KazooError } from './kazoo-envelope';
+import { envelope } from './kazoo-envelope';
 import { ApiAuthRateLimiter } from '../auth/api-auth-rate-limiter';
+import { ApiError } from '../common/api-error';
 
 const apiAuthBody = z.object({ data: z.object({ api_key: z.string().min(1) }) });
 
@@ -25,9 +26,9 @@ export class ApiAuthController {
     const parsed = apiAuthBody.safeParse(body);
     this.limiter.check(req.ip, parsed.success ? parsed.data.data.api_key : undefined);
     if (!parsed.success)
-      throw KazooError.validation('api_key', 'required', 'data.api_key is required');
+      throw ApiError.invalidInput('api_key', 'required', 'data.api_key is required');
     const grant = await this.auth.login(parsed.data.data.api_key);
-    if (!grant) throw KazooError.invalidCredentials();
+    if (!grant) throw ApiError.unauthenticated();
     return envelope(
       { authToken: grant.token, requestId: String(req.id) },
       { account_id: grant.accountId, expires_at: grant.expiresAt.toISOString() },

@@ -75,7 +75,11 @@ function revisionOf(data: unknown): string {
     .digest('hex');
 }
 
-/** An error a Kazoo client understands: HTTP status, Kazoo's message code and data. */
+/**
+ * An error only the Kazoo dialect answers, in a shape no shared code has (crossbar's 404 with
+ * the username as a list, the change feed's 410). Everything else is an ApiError code
+ * (common/api-error.ts), rendered by kazoo-error.render.ts.
+ */
 export class KazooError extends Error {
   constructor(
     readonly status: number,
@@ -83,25 +87,5 @@ export class KazooError extends Error {
     readonly data: unknown,
   ) {
     super(code);
-  }
-
-  static invalidCredentials() {
-    return new KazooError(401, 'invalid_credentials', { message: 'invalid credentials' });
-  }
-  static forbidden() {
-    return new KazooError(403, 'forbidden', { message: 'forbidden' });
-  }
-  static badIdentifier(cause: string) {
-    return new KazooError(404, 'bad_identifier', { cause, message: 'bad identifier' });
-  }
-  static invalidMethod() {
-    return new KazooError(405, 'invalid_method', { message: 'method not allowed' });
-  }
-  /** 400: `{"<field>": {"<rule>": {"message": "…"}}}`. */
-  static validation(field: string, rule: string, message: string) {
-    return new KazooError(400, 'validation error', { [field]: { [rule]: { message } } });
-  }
-  static unavailable(message: string) {
-    return new KazooError(503, 'service_unavailable', { message });
   }
 }

@@ -1,10 +1,13 @@
-// Every error under the Kazoo paths in Kazoo's envelope, never a stack trace.
+// Every error under the Kazoo paths (and the console's) in Kazoo's envelope, never a stack
+// trace: the shared ApiError codes as kazoo-error.render.ts says, the Kazoo dialect's own
+// KazooError as it is, Nest's and Fastify's errors as crossbar would answer them.
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorEnvelope, KazooError } from './kazoo-envelope';
 import { authTokenOf } from '../auth/auth.service';
 import { allowedMethods } from './kazoo-routes';
 import { ApiError } from '../common/api-error';
+import { KazooRendering, renderKazooError } from './kazoo-error.render';
 
 @Catch()
 export class KazooExceptionFilter implements ExceptionFilter {
@@ -15,50 +18,43 @@ export class KazooExceptionFilter implements ExceptionFilter {
     const req = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const ctx = { authToken: authTokenOf(req), requestId: String(req.id) };
-    let status = 500;
-    let code = 'internal_error';
-    let data: unknown = { message: 'internal error' };
-    if (exception instanceof ApiError) {
-      ({ status, code, data } = kazooErrorOf(exception));
-      for (const [name, value] of Object.entries(exception.headers)) void reply.header(name, value);
-    } else if (exception instanceof KazooError) {
-      ({ status, code, data } = exception);
-      if (status === 405) void reply.header('allow', (allowedMethods(req.url) ?? []).join(', '));
-    } else if (exception instanceof HttpException) {
-      status = exception.getStatus();
-      const allowed = status === 404 ? allowedMethods(req.url) : undefined;
-      if (allowed) {
-        ({ status, code, data } = KazooError.invalidMethod());
-        void reply.header('allow', allowed.join(', '));
-      } else if (status === 404) {
-        code = 'not_found';
-        data = { message: 'not found' };
-      } else if (status === 400 || status === 415 || status === 413) {
-        code = 'invalid request';
-        data = { message: exception.message };
-      } else {
-        code = exception.message;
-        data = { message: exception.message };
-      }
-    } else if ((exception as { statusCode?: number }).statusCode === 400) {
-      status = 400; // Fastify's own (malformed JSON body…)
-      code = 'invalid request';
-      data = { message: (exception as Error).message };
-    } else {
-      this.logger.error(
-        `request ${ctx.requestId} failed: ${(exception as Error)?.stack ?? String(exception)}`,
-      );
-    }
+    const r = this.render(exception, req);
+    for (const [name, value] of Object.entries(r.headers)) void reply.header(name, value);
     void reply
-      .status(status)
+      .status(r.status)
       .header('content-type', 'application/json')
-      .send(errorEnvelope(ctx, status, code, data));
+      .send(errorEnvelope(ctx, r.status, r.message, r.data));
+  }
+
+  private render(exception: unknown, req: FastifyRequest): KazooRendering {
+    if (exception instanceof ApiError) return renderKazooError(exception);
+    if (exception instanceof KazooError) {
+      return {
+        status: exception.status,
+        message: exception.code,
+        data: exception.data,
+        headers: {},
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      // Nest's 404 for a known path and another method: crossbar answers 405.
+      const allowed = status === 404 ? allowedMethods(req.url) : undefined;
+      if (allowed) return renderKazooError(ApiError.methodNotAllowed(req.method, allowed));
+      if (status === 404) return plain(404, 'not_found', 'not found');
+      if (status === 400 || status === 415 || status === 413)
+        return plain(status, 'invalid request', exception.message);
+      return plain(status, exception.message, exception.message);
+    }
+    if ((exception as { statusCode?: number }).statusCode === 400)
+      return plain(400, 'invalid request', (exception as Error).message); // Fastify's own (malformed JSON body…)
+    this.logger.error(
+      `request ${String(req.id)} failed: ${(exception as Error)?.stack ?? String(exception)}`,
+    );
+    return plain(500, 'internal_error', 'internal error');
   }
 }
 
-/** A shared ApiError as Kazoo renders it: 400s in its validation format. */
-function kazooErrorOf(e: ApiError): KazooError {
-  if (e.status === 400 && e.field !== undefined)
-    return KazooError.validation(e.field, e.rule ?? 'format', e.message);
-  return new KazooError(e.status, e.code, { message: e.message });
+function plain(status: number, message: string, text: string): KazooRendering {
+  return { status, message, data: { message: text }, headers: {} };
 }

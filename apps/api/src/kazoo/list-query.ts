@@ -1,7 +1,7 @@
 // Query parameters of GET …/registrations: page_size, start_key (opaque keyset position) and
 // filter_<key>=<value> on any item key. Bad input is a 400 in Kazoo's validation format.
 import { FILTERABLE, ListQuery } from '@app/persistence';
-import { KazooError } from './kazoo-envelope';
+import { ApiError } from '../common/api-error';
 
 export const MAX_PAGE_SIZE = 1000;
 
@@ -28,7 +28,7 @@ function decodeStartKey(s: string): [string, string, string] {
   } catch {
     // falls through to the 400
   }
-  throw KazooError.validation(
+  throw ApiError.invalidInput(
     'start_key',
     'format',
     'start_key is not a value this API returned as next_start_key',
@@ -42,15 +42,15 @@ export function parseListQuery(
   const out: ListQuery & { pageSize?: number } = { accountId, filters: {} };
   const one = (name: string) => {
     const v = query[name];
-    if (Array.isArray(v)) throw KazooError.validation(name, 'type', `${name} may be given once`);
+    if (Array.isArray(v)) throw ApiError.invalidInput(name, 'type', `${name} may be given once`);
     return v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v);
   };
   const pageSize = one('page_size');
   if (pageSize !== undefined) {
     if (!/^\d+$/.test(pageSize) || Number(pageSize) < 1)
-      throw KazooError.validation('page_size', 'minimum', 'page_size must be a positive integer');
+      throw ApiError.invalidInput('page_size', 'minimum', 'page_size must be a positive integer');
     if (Number(pageSize) > MAX_PAGE_SIZE)
-      throw KazooError.validation(
+      throw ApiError.invalidInput(
         'page_size',
         'maximum',
         `page_size must be at most ${MAX_PAGE_SIZE}`,
@@ -64,7 +64,7 @@ export function parseListQuery(
     const field = name.slice('filter_'.length);
     // Own keys only: `filter_toString` must not find Object.prototype's.
     if (!Object.hasOwn(FILTERABLE, field)) {
-      throw KazooError.validation(
+      throw ApiError.invalidInput(
         name,
         'enum',
         `cannot filter on ${field}; filterable keys: ${Object.keys(FILTERABLE).join(', ')}`,

@@ -13,6 +13,12 @@ import { KazooListService } from './kazoo-list.service';
 import { encodeStartKey, parseListQuery } from './list-query';
 import { negotiate } from '../http/content-negotiation';
 import { RegistrationQueries } from '@app/persistence';
+import { ApiError } from '../common/api-error';
+import { allowedMethods } from './kazoo-routes';
+import { ReservedParamValues } from '../common/route-table';
+
+/** Sub-resources Kazoo reserves beside usernames: DELETE on them is a 405, not a flush. */
+const RESERVED_USERNAMES = ['count'];
 
 @ApiTags('kazoo')
 @ApiHeader({ name: 'X-Auth-Token', description: 'token from PUT /v2/api_auth', required: true })
@@ -122,6 +128,7 @@ export class KazooRegistrationsController {
   }
 
   @Delete('accounts/:accountId/registrations/:username')
+  @ReservedParamValues('username', RESERVED_USERNAMES)
   @ApiOperation({
     summary:
       'Flush one SIP username and, as Kazoo does, send the phone a check-sync NOTIFY so it re-registers at once (check_sync=false: flush only)',
@@ -134,7 +141,8 @@ export class KazooRegistrationsController {
     @Query('check_sync') checkSyncParam?: string,
   ) {
     // …/registrations/count is not a username (as in Kazoo): DELETE on it is not allowed.
-    if (username === 'count') throw KazooError.invalidMethod();
+    if (RESERVED_USERNAMES.includes(username))
+      throw ApiError.methodNotAllowed(req.method, allowedMethods(req.url) ?? []);
     const principal = await this.auth.authenticate(req);
     const account = await this.auth.authorize(principal, accountId);
     // Kazoo (crossbar_util:flush_registration) always sends check-sync; check_sync=false opts out.
@@ -145,7 +153,7 @@ export class KazooRegistrationsController {
           ? BOOLEAN_PARAM[checkSyncParam]
           : undefined;
     if (checkSync === undefined)
-      throw KazooError.validation('check_sync', 'type', 'check_sync must be true or false');
+      throw ApiError.invalidInput('check_sync', 'type', 'check_sync must be true or false');
     await this.flush(() => this.flusher.flush({ account, username, checkSync }), username);
     return envelope({ authToken: principal.token, requestId: String(req.id) }, 'ok');
   }
@@ -167,7 +175,7 @@ export class KazooRegistrationsController {
       // message "bad identifier", data [Username].
       if (e instanceof FlushError && e.code === 'unknown_username')
         throw new KazooError(404, 'bad identifier', [cause]);
-      if (e instanceof FlushError) throw KazooError.unavailable(e.message);
+      if (e instanceof FlushError) throw ApiError.unavailable(e.message);
       throw e;
     }
   }

@@ -20,9 +20,9 @@ import {
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DialectUsersAuthService } from '../auth/dialect-users.service';
-import { AccountScopeService } from './account-scope.service';
+import { AccountScopeService } from '../common/account-scope.service';
 import { negotiate } from '../http/content-negotiation';
-import { DialectError } from './dialect-error';
+import { Refusal, RouteTable } from '../common/route-table';
 import { DialectExceptionFilter } from './dialect-exception.filter';
 import { SipxcomRegistrationsService } from './sipxcom-registrations.service';
 import {
@@ -43,19 +43,9 @@ import {
 import type { DialectRow } from '@app/persistence';
 import { APP_CONFIG, AppConfig } from '@app/config';
 
-const FILTER_PATHS = [
-  'user/:userId',
-  'serialNo/:serialId',
-  'ip/:ip',
-  'callId/:callId',
-  'callid/:callId',
-  'server/:serverId',
-];
-const FILTER_METHODS = ['GET', 'HEAD', 'DELETE'];
 /** On DELETEs that flush single contacts: what a Kamailio that ignores our extension does. */
 const ONE_CONTACT_WARNING =
   '299 - "reg_flush names the contact (Call-ID, Contact): a Kamailio whose reg_flush route ignores them flushes the whole AOR"';
-const LIST_METHODS = ['GET', 'HEAD'];
 
 @ApiTags('sipxcom')
 @ApiHeader({
@@ -199,45 +189,36 @@ export class SipxcomRegistrationsController {
     return this.stop(req, reply, () => selectServer(serverId, this.locations));
   }
 
-  // Decorators set one method each: one handler per refused method.
-  @Put(FILTER_PATHS)
-  putFilter(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, FILTER_METHODS);
-  }
-
-  @Post(FILTER_PATHS)
-  postFilter(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, FILTER_METHODS);
-  }
-
-  @Patch(FILTER_PATHS)
-  patchFilter(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, FILTER_METHODS);
-  }
-
+  // The collection's own path: the catch-all below does not reach it, and Nest's 404 would be
+  // answered in Kazoo's envelope. Decorators set one method each: one handler per method.
   @Put()
+  @Refusal()
   putList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, LIST_METHODS);
+    throw routes().refusal(req.method, req.url);
   }
 
   @Post()
+  @Refusal()
   postList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, LIST_METHODS);
+    throw routes().refusal(req.method, req.url);
   }
 
   @Patch()
+  @Refusal()
   patchList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, LIST_METHODS);
+    throw routes().refusal(req.method, req.url);
   }
 
   @Delete()
+  @Refusal()
   deleteList(@Req() req: FastifyRequest): never {
-    throw DialectError.methodNotAllowed(req.method, LIST_METHODS);
+    throw routes().refusal(req.method, req.url);
   }
 
+  /** Any other path or method: 405 with Allow on a known path (the route table), else 404. */
   @All('*')
   unknownPath(@Req() req: FastifyRequest): never {
-    throw DialectError.notFound(`no resource ${req.url.split('?')[0]}`);
+    throw routes().refusal(req.method, req.url);
   }
 
   private async list(
@@ -278,4 +259,10 @@ export class SipxcomRegistrationsController {
     void reply.header('content-type', `${representation.contentType}; charset=utf-8`);
     return toSipxcomXml(items);
   }
+}
+
+let table: RouteTable | undefined;
+/** The resource's 405 table, from this controller's routes (built once, on first use). */
+function routes(): RouteTable {
+  return (table ??= RouteTable.of([SipxcomRegistrationsController], { head: true }));
 }

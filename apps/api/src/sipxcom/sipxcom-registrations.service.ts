@@ -3,7 +3,7 @@
 import { Injectable } from '@nestjs/common';
 import { AccountScope, DialectQueries, DialectRow, LiveFilter } from '@app/persistence';
 import { FlushRegistrationsService } from '../flush/flush-registrations.service';
-import { DialectError } from './dialect-error';
+import { ApiError } from '../common/api-error';
 import type { SipxcomPage, SipxcomSelector } from './sipxcom-selector';
 
 @Injectable()
@@ -52,12 +52,12 @@ export class SipxcomRegistrationsService {
    */
   private async requireKnown(scope: AccountScope, s: SipxcomSelector): Promise<void> {
     if (s.kind === 'mac' && !(await this.queries.seen(scope, { by: 'mac', mac: s.mac })))
-      throw DialectError.notFound('Phone not found');
+      throw ApiError.notFound('Phone not found');
     if (
       s.kind === 'server' &&
       !(await this.queries.seen(scope, { by: 'server', server: s.server }))
     )
-      throw DialectError.notFound('Server not found');
+      throw ApiError.notFound('Server not found');
   }
 
   private async filterOf(scope: AccountScope, s: SipxcomSelector): Promise<LiveFilter> {
@@ -66,7 +66,7 @@ export class SipxcomRegistrationsService {
         return { by: 'all' };
       case 'user': {
         const ids = await this.queries.resolveUser(scope, s.userId);
-        if (ids.length === 0) throw DialectError.notFound(`no user ${s.userId}`);
+        if (ids.length === 0) throw ApiError.notFound(`no user ${s.userId}`);
         return { by: 'extensions', ids };
       }
       case 'mac':

@@ -2,7 +2,7 @@
 // request selects (user, MAC, IP, Call-ID, server) and its start/limit page.
 import { isIP } from 'node:net';
 import { normaliseMac } from '@app/registrations';
-import { DialectError } from './dialect-error';
+import { ApiError } from '../common/api-error';
 
 export type SipxcomSelector =
   | { kind: 'all' }
@@ -25,7 +25,7 @@ export function selectUser(userId: string): SipxcomSelector {
 export function selectSerialNo(serialId: string): SipxcomSelector {
   const mac = normaliseMac(serialId);
   if (!mac)
-    throw DialectError.badRequest(
+    throw ApiError.badRequest(
       `serialNo must be a MAC address (12 hex digits, optionally separated by : or -): ${serialId}`,
     );
   return { kind: 'mac', mac };
@@ -34,8 +34,7 @@ export function selectSerialNo(serialId: string): SipxcomSelector {
 /** An IPv4 or IPv6 address (IPv6 optionally in brackets). */
 export function selectIp(ip: string): SipxcomSelector {
   const address = ip.trim().replace(/^\[(.*)\]$/, '$1');
-  if (isIP(address) === 0)
-    throw DialectError.badRequest(`ip must be an IPv4 or IPv6 address: ${ip}`);
+  if (isIP(address) === 0) throw ApiError.badRequest(`ip must be an IPv4 or IPv6 address: ${ip}`);
   return { kind: 'address', address };
 }
 
@@ -54,7 +53,7 @@ export function selectServer(
   const id = nonEmpty('serverId', serverId.trim());
   if (!/^\d{1,9}$/.test(id)) return { kind: 'server', server: id };
   const host = locations.get(Number(id));
-  if (!host) throw DialectError.notFound('Server not found');
+  if (!host) throw ApiError.notFound('Server not found');
   return { kind: 'server', server: host };
 }
 
@@ -79,7 +78,7 @@ export function pageOf(query: Record<string, unknown>): SipxcomPage | undefined 
     const v = query[name];
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || !/^\d{1,9}$/.test(v))
-      throw DialectError.badRequest(`${name} must be an integer of at least 0, given once`);
+      throw ApiError.badRequest(`${name} must be an integer of at least 0, given once`);
     return Number(v);
   };
   const start = int('start');
@@ -89,6 +88,6 @@ export function pageOf(query: Record<string, unknown>): SipxcomPage | undefined 
 }
 
 function nonEmpty(name: string, v: string): string {
-  if (!v) throw DialectError.badRequest(`${name} must not be empty`);
+  if (!v) throw ApiError.badRequest(`${name} must not be empty`);
   return v;
 }

@@ -1,5 +1,5 @@
-// Which accounts a caller of the sipXcom and hosted-PBX dialects sees: a super-admin every
-// account, anyone else their own account and its descendants.
+// Which accounts a caller sees where a request names no account (the sipXcom and hosted-PBX
+// dialects): a super-admin every account, anyone else their own account and its descendants.
 import { Injectable } from '@nestjs/common';
 import { AccountScope, DialectQueries } from '@app/persistence';
 import type { Principal } from '../auth/auth.service';
