@@ -138,38 +138,60 @@ export function shortTime(ms: number, now = Date.now()): string {
 export const address = (ip?: string, port?: string) =>
   ip ? (port ? `${ip.includes(':') ? `[${ip}]` : ip}:${port}` : ip) : '';
 
+/** The API's sort keys (GET /v2/console/accounts/{id}/bindings?sort=…&order=…). */
 export type SortKey =
   | 'username'
   | 'realm'
   | 'contact'
-  | 'source'
+  | 'source_ip'
   | 'proxy'
   | 'user_agent'
   | 'mac'
-  | 'since'
+  | 'registered_since'
   | 'expires'
+  | 'last_refresh'
   | 'refreshes';
 
+export interface Sort {
+  key: SortKey;
+  dir: 1 | -1;
+}
+
+/** The list's query parameters for a sort (none: the API's order, user, realm, contact). */
+export function sortParams(sort: Sort | undefined): URLSearchParams {
+  const p = new URLSearchParams();
+  if (sort) {
+    p.set('sort', sort.key);
+    p.set('order', sort.dir === 1 ? 'asc' : 'desc');
+  }
+  return p;
+}
+
+// The value the server sorts by (binding-sort.ts), as near as the item shows it.
 const SORT_VALUE: Record<SortKey, (b: BindingItem) => string | number> = {
   username: (b) => b.username.toLowerCase(),
   realm: (b) => b.realm.toLowerCase(),
-  contact: (b) => b.contact ?? '',
-  source: (b) => address(b.source_ip, b.source_port),
+  contact: (b) => contactUri(b),
+  source_ip: (b) => b.source_ip ?? '',
   proxy: (b) => b.proxy_ip ?? '',
   user_agent: (b) => b.user_agent ?? '',
   mac: (b) => macOf(b) ?? '',
-  since: (b) => registeredSinceMs(b) ?? 0,
+  registered_since: (b) => registeredSinceMs(b) ?? 0,
   expires: (b) => expiresAtMs(b) ?? 0,
+  last_refresh: (b) => unixMs(b.last_registration) ?? 0,
   refreshes: (b) => b.refresh_count ?? 0,
 };
 
-export function sortBindings(rows: BindingItem[], key: SortKey, dir: 1 | -1): BindingItem[] {
-  const value = SORT_VALUE[key];
-  return [...rows].sort((a, b) => {
-    const x = value(a);
-    const y = value(b);
-    return (x < y ? -1 : x > y ? 1 : 0) * dir;
-  });
+/**
+ * Whether a binding that arrived on the feed sorts at or before the last loaded row, i.e. within
+ * what the pages so far cover (a later page would list it otherwise).
+ */
+export function sortsWithinLoaded(b: BindingItem, last: BindingItem, sort: Sort | undefined): boolean {
+  const key = sort?.key ?? 'username';
+  const x = SORT_VALUE[key](b);
+  const y = SORT_VALUE[key](last);
+  if (x === y && !sort) return b.realm.toLowerCase() <= last.realm.toLowerCase();
+  return (sort?.dir ?? 1) === 1 ? x <= y : x >= y;
 }
 
 /** The proxy that holds a binding, in words: Kamailio via its proxy address, or a FreeSWITCH profile. */
