@@ -65,9 +65,7 @@ it('expires at its last event plus the expiry granted; counts down as m:ss', () 
 });
 
 it('asks the API for a sort, and keeps a live arrival only where the loaded pages reach', () => {
-  expect(sortParams({ key: 'user_agent', dir: -1 }).toString()).toBe(
-    'sort=user_agent&order=desc',
-  );
+  expect(sortParams({ key: 'user_agent', dir: -1 }).toString()).toBe('sort=user_agent&order=desc');
   expect(sortParams(undefined).toString()).toBe('');
   const last = b({ username: 'm', user_agent: 'Polycom' });
   expect(sortsWithinLoaded(b({ username: 'a' }), last, undefined)).toBe(true);

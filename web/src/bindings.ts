@@ -186,7 +186,11 @@ const SORT_VALUE: Record<SortKey, (b: BindingItem) => string | number> = {
  * Whether a binding that arrived on the feed sorts at or before the last loaded row, i.e. within
  * what the pages so far cover (a later page would list it otherwise).
  */
-export function sortsWithinLoaded(b: BindingItem, last: BindingItem, sort: Sort | undefined): boolean {
+export function sortsWithinLoaded(
+  b: BindingItem,
+  last: BindingItem,
+  sort: Sort | undefined,
+): boolean {
   const key = sort?.key ?? 'username';
   const x = SORT_VALUE[key](b);
   const y = SORT_VALUE[key](last);

@@ -71,7 +71,8 @@ export function sortSql(
   const dir = s.desc ? 'DESC' : 'ASC';
   let where: string | undefined;
   if (s.after) {
-    if (s.after.length !== cols.length) throw new Error(`sort key of ${s.key}: ${cols.length} values`);
+    if (s.after.length !== cols.length)
+      throw new Error(`sort key of ${s.key}: ${cols.length} values`);
     const values = s.after.map((v, i) => `${param(v)}::${types[i]}`);
     where = `(${cols.join(', ')}) ${s.desc ? '<' : '>'} (${values.join(', ')})`;
   }

@@ -16,7 +16,14 @@ const cursor = z.object({
   s: z.enum(SORT_KEYS),
   d: z.enum(['asc', 'desc']),
   // Values as Postgres printed them: text without NUL (Postgres refuses one).
-  k: z.array(z.string().max(8192).refine((x) => !x.includes('\u0000'))).min(1),
+  k: z
+    .array(
+      z
+        .string()
+        .max(8192)
+        .refine((x) => !x.includes('\u0000')),
+    )
+    .min(1),
 });
 
 function one(query: Record<string, unknown>, name: string): string | undefined {

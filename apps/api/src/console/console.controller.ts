@@ -51,7 +51,12 @@ export class ConsoleController {
     description:
       'order of the whole filtered set (default: username, realm, contact as the Kazoo list); ties by binding id; a start_key from one sort is refused (400) by another',
   })
-  @ApiQuery({ name: 'order', required: false, enum: ['asc', 'desc'], description: 'with sort; default asc' })
+  @ApiQuery({
+    name: 'order',
+    required: false,
+    enum: ['asc', 'desc'],
+    description: 'with sort; default asc',
+  })
   @ApiQuery({ name: 'page_size', required: false, description: '1–1000, default 50' })
   @ApiQuery({
     name: 'start_key',
