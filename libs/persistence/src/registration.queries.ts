@@ -165,6 +165,21 @@ function listWhere(q: ListQuery): {
   return { where: where.join(' AND '), params, limit, orderBy, sortSelect };
 }
 
+/** listLivePage's statement (exported for bench/console's EXPLAIN of every sort). */
+export function livePageStatement(q: ListQuery): { text: string; values: unknown[] } {
+  const { where, params, limit, orderBy, sortSelect } = listWhere(q);
+  return {
+    text: `SELECT r.id::float8 AS id, r.xmin::text AS "rowVersion", a.xmin::text AS "accountVersion",
+              r.event_us::float8 AS "eventUs", r.expires,
+              r.username_key AS "usernameKey", r.realm_key AS "realmKey", r.contact_uri AS "contactUri"
+              ${sortSelect}
+         FROM registrations r LEFT JOIN accounts a ON a.id = r.account_id
+        WHERE ${where}
+        ORDER BY ${orderBy} ${limit}`,
+    values: params,
+  };
+}
+
 @Injectable()
 export class RegistrationQueries {
   constructor(private readonly ds: DataSource) {}
@@ -197,17 +212,8 @@ export class RegistrationQueries {
    * those versions (apps/api/src/kazoo/kazoo-list.service.ts), and from liveRowsById for the rest.
    */
   async listLivePage(q: ListQuery): Promise<LivePageRow[]> {
-    const { where, params, limit, orderBy, sortSelect } = listWhere(q);
-    return this.prepared<LivePageRow>(
-      `SELECT r.id::float8 AS id, r.xmin::text AS "rowVersion", a.xmin::text AS "accountVersion",
-              r.event_us::float8 AS "eventUs", r.expires,
-              r.username_key AS "usernameKey", r.realm_key AS "realmKey", r.contact_uri AS "contactUri"
-              ${sortSelect}
-         FROM registrations r LEFT JOIN accounts a ON a.id = r.account_id
-        WHERE ${where}
-        ORDER BY ${orderBy} ${limit}`,
-      params,
-    );
+    const { text, values } = livePageStatement(q);
+    return this.prepared<LivePageRow>(text, values);
   }
 
   /** These bindings as they are now (whether live or not), with their row versions. */
