@@ -81,6 +81,12 @@ export interface ListQuery {
    * `after` is then not used). The console's list only: Kazoo's list never sets it.
    */
   sort?: ListSort;
+  /**
+   * The console's partial matches (Kazoo's list has exact filters only): users whose name
+   * starts with, user agents containing, the text given (both without case). Not index-backed:
+   * a scan of the account's live bindings at worst (docs/console.md).
+   */
+  search?: { usernamePrefix?: string; userAgentContains?: string };
 }
 
 export interface FlushTarget {
@@ -156,6 +162,14 @@ function listWhere(q: ListQuery): {
     if (!expr) throw new Error(`not filterable: ${field}`);
     params.push(CASELESS.has(field) ? value.toLowerCase() : value);
     where.push(`${expr} = $${params.length}`);
+  }
+  if (q.search?.usernamePrefix) {
+    params.push(q.search.usernamePrefix.toLowerCase());
+    where.push(`starts_with(r.username_key, $${params.length})`);
+  }
+  if (q.search?.userAgentContains) {
+    params.push(q.search.userAgentContains.toLowerCase());
+    where.push(`strpos(lower(r.user_agent), $${params.length}) > 0`);
   }
   let limit = '';
   if (q.limit !== undefined) {

@@ -1,6 +1,7 @@
 // The console list's query: the Kazoo list's (page_size, filter_<key>, start_key) plus a sort
 // over the whole filtered set — sort=<key>&order=asc|desc, paged by a start_key of its own that
-// names the sort it continues. Checked here with zod; bad input is a 400 in Kazoo's envelope,
+// names the sort it continues — and partial matches: search_username (starts with) and
+// search_user_agent (contains), both without case. Checked here with zod; bad input is a 400 in Kazoo's envelope,
 // as the rest of this route answers. Without sort, the Kazoo list's order and start_key.
 import { z } from 'zod';
 import { ListQuery, ListSort, LivePageRow, SORT_KEYS, SORTS } from '@app/persistence';
@@ -11,6 +12,13 @@ const sortParams = z.object({
   sort: z.enum(SORT_KEYS).optional(),
   order: z.enum(['asc', 'desc']).default('asc'),
 });
+
+// Text without NUL (Postgres refuses one), of a length a person types.
+const searchText = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((x) => !x.includes('\u0000'), 'no NUL');
 
 const cursor = z.object({
   s: z.enum(SORT_KEYS),
@@ -64,7 +72,31 @@ function decodeSortedStartKey(s: string, sort: ListSort): string[] {
   return c.data.k;
 }
 
+function parseSearch(query: Record<string, unknown>): ListQuery['search'] {
+  const out: NonNullable<ListQuery['search']> = {};
+  for (const [name, field] of [
+    ['search_username', 'usernamePrefix'],
+    ['search_user_agent', 'userAgentContains'],
+  ] as const) {
+    const v = one(query, name);
+    if (v === undefined) continue;
+    const r = searchText.safeParse(v);
+    if (!r.success)
+      throw KazooError.validation(name, 'format', `${name} must be 1–256 characters, no NUL`);
+    out[field] = r.data;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 export function parseConsoleListQuery(
+  accountId: string,
+  query: Record<string, unknown>,
+): ListQuery & { pageSize?: number } {
+  const search = parseSearch(query);
+  return { ...parseSorted(accountId, query), ...(search ? { search } : {}) };
+}
+
+function parseSorted(
   accountId: string,
   query: Record<string, unknown>,
 ): ListQuery & { pageSize?: number } {
