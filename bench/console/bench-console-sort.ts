@@ -12,16 +12,25 @@ const BINDINGS = Number(process.env.CONSOLE_BENCH_BINDINGS ?? 100_000);
 const PAGE = 50;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+interface PlanNode {
+  'Node Type': string;
+  'Sort Method'?: string;
+  'Index Name'?: string;
+  'Shared Hit Blocks'?: number;
+  'Shared Read Blocks'?: number;
+  Plans?: PlanNode[];
+}
+
 interface Plan {
   'Execution Time': number;
-  Plan: { 'Shared Hit Blocks'?: number; 'Shared Read Blocks'?: number };
+  Plan: PlanNode;
 }
 
 /** The plan's node types, outermost first (e.g. Limit > Sort > Index Scan). */
-function nodes(p: Record<string, unknown>): string[] {
-  const kids = (p.Plans as Record<string, unknown>[] | undefined) ?? [];
-  const own = `${String(p['Node Type'])}${p['Sort Method'] ? ` (${String(p['Sort Method'])})` : ''}${p['Index Name'] ? ` ${String(p['Index Name'])}` : ''}`;
-  return [own, ...kids.flatMap(nodes)];
+function nodes(p: PlanNode): string[] {
+  const sort = p['Sort Method'] ? ` (${p['Sort Method']})` : '';
+  const index = p['Index Name'] ? ` ${p['Index Name']}` : '';
+  return [`${p['Node Type']}${sort}${index}`, ...(p.Plans ?? []).flatMap(nodes)];
 }
 
 async function main(): Promise<void> {
@@ -71,7 +80,7 @@ async function main(): Promise<void> {
             first['Execution Time'].toFixed(1),
             buffers,
             deep['Execution Time'].toFixed(1),
-            nodes(first.Plan as Record<string, unknown>).join(' > '),
+            nodes(first.Plan).join(' > '),
             median(times).toFixed(1),
           ].join(' | '),
         );

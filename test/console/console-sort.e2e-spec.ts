@@ -123,6 +123,38 @@ describe('GET /v2/console/accounts/{id}/bindings?sort=&order=', () => {
     expect(other.json).toMatchObject({ data: { start_key: { format: {} } } });
   });
 
+  it('searches users by the start of their name and user agents by a part, without case', async () => {
+    const users = async (query: string) =>
+      ((await bindings(query)).json as { data: { username: string }[] }).data.map(
+        (b) => b.username,
+      );
+    const range = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => `u${pad(from + i)}`);
+    expect(await users('search_username=U12')).toEqual(range(120, 10));
+    // Agent-990 … Agent-999 are u009 … u000.
+    expect(await users('search_user_agent=ENT-99&sort=user_agent')).toEqual(range(0, 10).reverse());
+    expect(await users('search_username=u0&search_user_agent=nt-99')).toEqual(range(0, 10));
+    expect(await users('search_username=12')).toEqual([]);
+    const empty = await bindings('search_username=');
+    expect(empty.status).toBe(400);
+    expect(empty.json).toMatchObject({ data: { search_username: { format: {} } } });
+  });
+
+  it('is documented in the OpenAPI: sort (with its keys), order and the searches', async () => {
+    const doc = (await http(api.url, 'GET', '/openapi.json')).json as {
+      paths: Record<
+        string,
+        { get: { parameters: { name: string; schema?: { enum?: string[] } }[] } }
+      >;
+    };
+    const params = doc.paths['/v2/console/accounts/{accountId}/bindings'].get.parameters;
+    const byName = new Map(params.map((p) => [p.name, p]));
+    expect(byName.get('sort')?.schema?.enum).toEqual([...SORT_KEYS]);
+    expect(byName.get('order')?.schema?.enum).toEqual(['asc', 'desc']);
+    expect(byName.has('search_username')).toBe(true);
+    expect(byName.has('search_user_agent')).toBe(true);
+  });
+
   it('leaves the Kazoo list as it was: sort is not one of its parameters', async () => {
     const kazoo = await http(
       api.url,
@@ -173,6 +205,19 @@ describe('sorting the table, in Chromium', () => {
       await page.click('th >> button.sort:has-text("User agent")');
       await waitForAgents(page, [...ascending].reverse().slice(0, 50), 'the last 50, descending');
       expect(await page.locator('th[aria-sort=descending]').textContent()).toContain('User agent');
+      // Partial matches: users starting with "u12", still sorted by user agent, descending.
+      await page.check('input[name=filter-partial]');
+      await page.fill('input[name=filter-username]', 'u12');
+      await page.press('input[name=filter-username]', 'Enter');
+      await waitForAgents(
+        page,
+        phones
+          .slice(120)
+          .map((p) => p.userAgent)
+          .sort()
+          .reverse(),
+        'the agents of u120…u129, descending',
+      );
     } finally {
       await page.close();
     }

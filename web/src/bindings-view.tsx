@@ -235,7 +235,7 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
   };
 
   const rows = list.rows;
-  const field = (k: keyof Filters, label: string, placeholder: string) => (
+  const field = (k: Exclude<keyof Filters, 'partial'>, label: string, placeholder: string) => (
     <label>
       {label}
       <input
@@ -259,7 +259,16 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
         <span class={`feed feed-${feed}`} role="status" data-testid="feed-state">
           {feed === 'live' ? '● live' : feed === 'connecting' ? '○ connecting' : '○ reconnecting'}
         </span>
-        <button type="button" onClick={exportCsv}>
+        <button
+          type="button"
+          onClick={exportCsv}
+          disabled={filters.partial && !!(filters.username.trim() || filters.user_agent.trim())}
+          title={
+            filters.partial
+              ? 'The CSV comes from the Kazoo list, which has exact filters only'
+              : 'Every binding that matches the filters'
+          }
+        >
           Export CSV
         </button>
         <button
@@ -277,11 +286,22 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
           setFilters({ ...draft });
         }}
       >
-        {field('username', 'User', 'exact SIP user')}
+        {field('username', 'User', draft.partial ? 'starts with' : 'exact SIP user')}
         {field('mac', 'MAC', '00:15:65:…')}
         {field('ip', 'Source IP', '203.0.113.7')}
-        {field('user_agent', 'User agent', 'exact User-Agent')}
+        {field('user_agent', 'User agent', draft.partial ? 'contains' : 'exact User-Agent')}
         {field('proxy', 'Proxy', 'proxy IP')}
+        <label class="check">
+          <input
+            type="checkbox"
+            name="filter-partial"
+            checked={draft.partial}
+            onChange={(e) =>
+              setDraft({ ...draft, partial: (e.target as HTMLInputElement).checked })
+            }
+          />
+          Partial user / agent
+        </label>
         <button type="submit">Apply filters</button>
         <button
           type="button"

@@ -32,6 +32,19 @@ describe('filters', () => {
     expect(matches(x, { ...NO_FILTERS, username: 'alice' })).toBe(true);
     expect(matches(x, { ...NO_FILTERS, ip: '192.0.2.2' })).toBe(false);
     expect(matches(x, { ...NO_FILTERS, user_agent: 'Yealink' })).toBe(true);
+    expect(matches(x, { ...NO_FILTERS, user_agent: 'Yea' })).toBe(false);
+  });
+
+  it('as partial matches: user starts with, user agent contains (both without case)', () => {
+    const partial = { ...NO_FILTERS, partial: true };
+    expect(String(filterParams({ ...partial, username: 'al', user_agent: 'link' }))).toBe(
+      'search_username=al&search_user_agent=link',
+    );
+    const x = b({ username: 'Alice', user_agent: 'Yealink SIP-T46S' });
+    expect(matches(x, { ...partial, username: 'AL', user_agent: 'sip-t4' })).toBe(true);
+    expect(matches(x, { ...partial, username: 'lice' })).toBe(false);
+    expect(matches(x, { ...partial, user_agent: 'Polycom' })).toBe(false);
+    expect(matches(x, { ...partial, username: 'al', ip: '192.0.2.9' })).toBe(false);
   });
 });
 

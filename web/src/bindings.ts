@@ -49,21 +49,35 @@ export interface Filters {
   ip: string;
   user_agent: string;
   proxy: string;
+  /** User and user agent as partial matches (starts with, contains; the console list only). */
+  partial: boolean;
 }
 
-export const NO_FILTERS: Filters = { username: '', mac: '', ip: '', user_agent: '', proxy: '' };
+export const NO_FILTERS: Filters = {
+  username: '',
+  mac: '',
+  ip: '',
+  user_agent: '',
+  proxy: '',
+  partial: false,
+};
 
-/** Query parameters of the list for these filters (filter_<key>, exact match as Kazoo's). */
+/**
+ * Query parameters of the list for these filters: filter_<key>, exact matches as Kazoo's; with
+ * `partial`, search_username (starts with) and search_user_agent (contains) instead.
+ */
 export function filterParams(f: Filters): URLSearchParams | string {
   const p = new URLSearchParams();
-  if (f.username.trim()) p.set('filter_username', f.username.trim());
+  if (f.username.trim())
+    p.set(f.partial ? 'search_username' : 'filter_username', f.username.trim());
   if (f.mac.trim()) {
     const mac = normaliseMac(f.mac.trim());
     if (!mac) return `not a MAC address: ${f.mac}`;
     p.set('filter_mac', mac);
   }
   if (f.ip.trim()) p.set('filter_source_ip', f.ip.trim());
-  if (f.user_agent.trim()) p.set('filter_user_agent', f.user_agent.trim());
+  if (f.user_agent.trim())
+    p.set(f.partial ? 'search_user_agent' : 'filter_user_agent', f.user_agent.trim());
   if (f.proxy.trim()) p.set('filter_proxy_ip', f.proxy.trim());
   return p;
 }
@@ -82,8 +96,16 @@ export function macOf(b: BindingItem): string | undefined {
 export function matches(b: BindingItem, f: Filters): boolean {
   const eq = (want: string, have: string | undefined) => !want.trim() || want.trim() === have;
   const mac = f.mac.trim() ? normaliseMac(f.mac.trim()) : undefined;
+  const user = f.username.trim().toLowerCase();
+  const agent = f.user_agent.trim().toLowerCase();
+  if (f.partial)
+    return (
+      b.username.toLowerCase().startsWith(user) &&
+      (b.user_agent ?? '').toLowerCase().includes(agent) &&
+      matches(b, { ...f, username: '', user_agent: '', partial: false })
+    );
   return (
-    (!f.username.trim() || f.username.trim().toLowerCase() === b.username.toLowerCase()) &&
+    (!user || user === b.username.toLowerCase()) &&
     (!f.mac.trim() || (mac !== undefined && mac === macOf(b))) &&
     eq(f.ip, b.source_ip) &&
     eq(f.user_agent, b.user_agent) &&
