@@ -57,6 +57,16 @@ export class ConsoleController {
     enum: ['asc', 'desc'],
     description: 'with sort; default asc',
   })
+  @ApiQuery({
+    name: 'search_username',
+    required: false,
+    description: 'users whose name starts with this (without case); not in the Kazoo list',
+  })
+  @ApiQuery({
+    name: 'search_user_agent',
+    required: false,
+    description: 'user agents containing this (without case); not in the Kazoo list',
+  })
   @ApiQuery({ name: 'page_size', required: false, description: '1–1000, default 50' })
   @ApiQuery({
     name: 'start_key',
