@@ -1,6 +1,7 @@
 // Screenshots of the console's main views into docs/console/ (npm run console:screenshots):
-// sign-in, the live bindings (desktop and phone width), flush confirmations (a user, one phone), the charts and a
-// user's timeline, over generated data in a database of their own (scripts/support/console-demo).
+// sign-in, the live bindings (desktop, sorted by the server, and phone width), flush
+// confirmations (a user, one phone), the charts and a user's timeline, over generated data in a
+// database of their own (scripts/support/console-demo).
 import { join, resolve } from 'node:path';
 import { launchChromium } from './support/chromium';
 import { DEMO_ACCOUNT, startDemo } from './support/console-demo';
@@ -43,6 +44,23 @@ async function main(): Promise<void> {
     };
     await shot('sign-in', '', { signedIn: false, then: (p) => p.locator('#secret').waitFor() });
     await shot('bindings', `#/bindings?account=${DEMO_ACCOUNT.id}`, { then: tableReady });
+    // Sorted by the server: the newest registrations of the account first, users matching "10".
+    await shot('bindings-sorted', `#/bindings?account=${DEMO_ACCOUNT.id}`, {
+      then: async (p) => {
+        await tableReady(p);
+        await p.check('input[name=filter-partial]');
+        await p.fill('input[name=filter-username]', '10');
+        await p.press('input[name=filter-username]', 'Enter');
+        await p.locator('table.bindings[aria-busy=false]').waitFor();
+        const since = p.locator('th button.sort', { hasText: 'Registered since' });
+        await since.click();
+        await p.locator('th[aria-sort=ascending]').waitFor();
+        await since.click();
+        await p.locator('th[aria-sort=descending]').waitFor();
+        await p.locator('table.bindings[aria-busy=false]').waitFor();
+        await p.locator('[data-testid=feed-state]', { hasText: 'live' }).waitFor();
+      },
+    });
     await shot('bindings-phone', `#/bindings?account=${DEMO_ACCOUNT.id}`, {
       width: 390,
       height: 844,

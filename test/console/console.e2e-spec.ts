@@ -311,6 +311,13 @@ describe('the console, in Chromium', () => {
       await page.keyboard.press('Enter');
       await page.keyboard.press('Enter');
       await page.locator('th[aria-sort=descending]').waitFor();
+      // The server sorts (a new first page comes): wait for it, then the order.
+      await page.locator('table.bindings[aria-busy=false]').waitFor();
+      await eventually(
+        () => usersShown(page),
+        (users) => users.length >= 4 && users[0] !== 'alice',
+        { timeoutMs: UI_TIMEOUT, intervalMs: 100, what: 'the rows by user, descending' },
+      );
       const users = await usersShown(page);
       expect(users).toEqual([...users].sort().reverse());
       await page.focus('button[aria-label="Flush bob@a.console-e2e.test"]');

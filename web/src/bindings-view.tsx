@@ -1,6 +1,7 @@
-// The live bindings of one account: filtered and paged by the API (never the whole list),
-// sorted in the browser over what is loaded, kept live by the change feed, and flushed from a
-// row or for the whole account after a confirmation.
+// The live bindings of one account: filtered, sorted and paged by the API (never the whole
+// list: a sort covers every binding that matches, a page continues after the last row shown),
+// kept live by the change feed, and flushed from a row or for the whole account after a
+// confirmation.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { accountPath, request, send, storedToken } from './api';
 import {
@@ -17,8 +18,9 @@ import {
   matches,
   NO_FILTERS,
   registeredSinceMs,
-  SortKey,
-  sortBindings,
+  Sort,
+  sortParams,
+  sortsWithinLoaded,
 } from './bindings';
 import { ChangeEvent, openFeed } from './live-feed';
 import { FlushRequest, FlushDialog } from './flush-dialog';
@@ -34,28 +36,24 @@ interface ListState {
   fresh: Set<string>;
 }
 
-const COLUMNS: { key: SortKey; label: string }[] = [
+const COLUMNS: { key: Sort['key']; label: string }[] = [
   { key: 'username', label: 'User' },
   { key: 'realm', label: 'Realm' },
   { key: 'contact', label: 'Contact' },
-  { key: 'source', label: 'Source' },
+  { key: 'source_ip', label: 'Source' },
   { key: 'proxy', label: 'Proxy' },
   { key: 'user_agent', label: 'User agent' },
   { key: 'mac', label: 'MAC' },
-  { key: 'since', label: 'Registered since' },
+  { key: 'registered_since', label: 'Registered since' },
   { key: 'expires', label: 'Expires in' },
   { key: 'refreshes', label: 'Refreshes' },
 ];
 
-/** Whether a binding sorts within the loaded part of the list (API order: user, realm, contact). */
-function withinLoaded(b: BindingItem, s: ListState): boolean {
+/** Whether a binding sorts within the loaded part of the list (else a later page shows it). */
+function withinLoaded(b: BindingItem, s: ListState, sort: Sort | undefined): boolean {
   if (s.next === undefined) return true;
   const last = s.rows[s.rows.length - 1];
-  if (!last) return true;
-  const k = (x: BindingItem) => [x.username.toLowerCase(), x.realm.toLowerCase()];
-  const [u, r] = k(b);
-  const [lu, lr] = k(last);
-  return u < lu || (u === lu && r <= lr);
+  return !last || sortsWithinLoaded(b, last, sort);
 }
 
 export function BindingsView(props: { accountId: string; accountLabel: string }) {
@@ -67,7 +65,7 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | undefined>();
   const [feed, setFeed] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
-  const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 } | undefined>();
+  const [sort, setSort] = useState<Sort | undefined>();
   const [now, setNow] = useState(Date.now());
   const [flush, setFlush] = useState<FlushRequest | undefined>();
   const [phoneAction, setPhoneAction] = useState<PhoneAction | undefined>();
@@ -75,6 +73,8 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
   const [reloads, setReloads] = useState(0);
   const listRef = useRef(list);
   listRef.current = list;
+  const sortRef = useRef(sort);
+  sortRef.current = sort;
   const countTimer = useRef<number | undefined>(undefined);
 
   useEffect(() => {
@@ -104,6 +104,7 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
         `${accountPath(accountId)}/changes/position`,
       );
       params.set('page_size', String(PAGE_SIZE));
+      sortParams(sort).forEach((v, k) => params.set(k, v));
       const page = await request<BindingItem[]>(
         'GET',
         `/v2/console/accounts/${accountId}/bindings?${params.toString()}`,
@@ -131,7 +132,7 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
       live = false;
       closeFeed?.();
     };
-  }, [accountId, filters, reloads]);
+  }, [accountId, filters, sort, reloads]);
 
   const apply = (e: ChangeEvent) => {
     const b = e.registration;
@@ -157,7 +158,7 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
         };
         return { ...s, rows };
       }
-      if (!matches(b, filters) || !withinLoaded(b, s)) return s;
+      if (!matches(b, filters) || !withinLoaded(b, s, sortRef.current)) return s;
       const fresh = new Set(s.fresh);
       fresh.add(key);
       return { ...s, rows: [...s.rows, { ...b, refresh_count: 0 }], fresh };
@@ -171,6 +172,7 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
     if (s.next === undefined) return;
     const params = filterParams(filters) as URLSearchParams;
     params.set('page_size', String(PAGE_SIZE));
+    sortParams(sortRef.current).forEach((v, k) => params.set(k, v));
     params.set('start_key', s.next);
     try {
       const page = await request<BindingItem[]>(
@@ -232,8 +234,8 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
     refreshCount();
   };
 
-  const rows = sort ? sortBindings(list.rows, sort.key, sort.dir) : list.rows;
-  const field = (k: keyof Filters, label: string, placeholder: string) => (
+  const rows = list.rows;
+  const field = (k: Exclude<keyof Filters, 'partial'>, label: string, placeholder: string) => (
     <label>
       {label}
       <input
@@ -257,7 +259,16 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
         <span class={`feed feed-${feed}`} role="status" data-testid="feed-state">
           {feed === 'live' ? '● live' : feed === 'connecting' ? '○ connecting' : '○ reconnecting'}
         </span>
-        <button type="button" onClick={exportCsv}>
+        <button
+          type="button"
+          onClick={exportCsv}
+          disabled={filters.partial && !!(filters.username.trim() || filters.user_agent.trim())}
+          title={
+            filters.partial
+              ? 'The CSV comes from the Kazoo list, which has exact filters only'
+              : 'Every binding that matches the filters'
+          }
+        >
           Export CSV
         </button>
         <button
@@ -275,11 +286,22 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
           setFilters({ ...draft });
         }}
       >
-        {field('username', 'User', 'exact SIP user')}
+        {field('username', 'User', draft.partial ? 'starts with' : 'exact SIP user')}
         {field('mac', 'MAC', '00:15:65:…')}
         {field('ip', 'Source IP', '203.0.113.7')}
-        {field('user_agent', 'User agent', 'exact User-Agent')}
+        {field('user_agent', 'User agent', draft.partial ? 'contains' : 'exact User-Agent')}
         {field('proxy', 'Proxy', 'proxy IP')}
+        <label class="check">
+          <input
+            type="checkbox"
+            name="filter-partial"
+            checked={draft.partial}
+            onChange={(e) =>
+              setDraft({ ...draft, partial: (e.target as HTMLInputElement).checked })
+            }
+          />
+          Partial user / agent
+        </label>
         <button type="submit">Apply filters</button>
         <button
           type="button"
@@ -416,7 +438,13 @@ export function BindingsView(props: { accountId: string; accountLabel: string })
             Load {PAGE_SIZE} more
           </button>
         )}
-        {sort && <span class="hint"> Sorted in the browser, over the rows loaded.</span>}
+        {sort && (
+          <span class="hint">
+            {' '}
+            Sorted by the server over every binding that matches; phones that arrive live are added
+            at the end.
+          </span>
+        )}
       </p>
       {phoneAction && (
         <PhoneActionDialog

@@ -14,7 +14,8 @@ import {
   macOf,
   matches,
   NO_FILTERS,
-  sortBindings,
+  sortParams,
+  sortsWithinLoaded,
 } from './bindings';
 
 const b = (o: Partial<BindingItem>): BindingItem => ({ username: 'u', realm: 'r.test', ...o });
@@ -31,6 +32,19 @@ describe('filters', () => {
     expect(matches(x, { ...NO_FILTERS, username: 'alice' })).toBe(true);
     expect(matches(x, { ...NO_FILTERS, ip: '192.0.2.2' })).toBe(false);
     expect(matches(x, { ...NO_FILTERS, user_agent: 'Yealink' })).toBe(true);
+    expect(matches(x, { ...NO_FILTERS, user_agent: 'Yea' })).toBe(false);
+  });
+
+  it('as partial matches: user starts with, user agent contains (both without case)', () => {
+    const partial = { ...NO_FILTERS, partial: true };
+    expect(String(filterParams({ ...partial, username: 'al', user_agent: 'link' }))).toBe(
+      'search_username=al&search_user_agent=link',
+    );
+    const x = b({ username: 'Alice', user_agent: 'Yealink SIP-T46S' });
+    expect(matches(x, { ...partial, username: 'AL', user_agent: 'sip-t4' })).toBe(true);
+    expect(matches(x, { ...partial, username: 'lice' })).toBe(false);
+    expect(matches(x, { ...partial, user_agent: 'Polycom' })).toBe(false);
+    expect(matches(x, { ...partial, username: 'al', ip: '192.0.2.9' })).toBe(false);
   });
 });
 
@@ -63,10 +77,16 @@ it('expires at its last event plus the expiry granted; counts down as m:ss', () 
   expect(formatDuration(0)).toBe('expired');
 });
 
-it('sorts by a column both ways', () => {
-  const rows = [b({ username: 'b' }), b({ username: 'a' }), b({ username: 'c' })];
-  expect(sortBindings(rows, 'username', 1).map((r) => r.username)).toEqual(['a', 'b', 'c']);
-  expect(sortBindings(rows, 'username', -1).map((r) => r.username)).toEqual(['c', 'b', 'a']);
+it('asks the API for a sort, and keeps a live arrival only where the loaded pages reach', () => {
+  expect(sortParams({ key: 'user_agent', dir: -1 }).toString()).toBe('sort=user_agent&order=desc');
+  expect(sortParams(undefined).toString()).toBe('');
+  const last = b({ username: 'm', user_agent: 'Polycom' });
+  expect(sortsWithinLoaded(b({ username: 'a' }), last, undefined)).toBe(true);
+  expect(sortsWithinLoaded(b({ username: 'z' }), last, undefined)).toBe(false);
+  const ua = (user_agent: string) => b({ user_agent });
+  expect(sortsWithinLoaded(ua('Aastra'), last, { key: 'user_agent', dir: 1 })).toBe(true);
+  expect(sortsWithinLoaded(ua('Yealink'), last, { key: 'user_agent', dir: 1 })).toBe(false);
+  expect(sortsWithinLoaded(ua('Yealink'), last, { key: 'user_agent', dir: -1 })).toBe(true);
 });
 
 it('splits a User-Agent into model and firmware', () => {

@@ -49,21 +49,35 @@ export interface Filters {
   ip: string;
   user_agent: string;
   proxy: string;
+  /** User and user agent as partial matches (starts with, contains; the console list only). */
+  partial: boolean;
 }
 
-export const NO_FILTERS: Filters = { username: '', mac: '', ip: '', user_agent: '', proxy: '' };
+export const NO_FILTERS: Filters = {
+  username: '',
+  mac: '',
+  ip: '',
+  user_agent: '',
+  proxy: '',
+  partial: false,
+};
 
-/** Query parameters of the list for these filters (filter_<key>, exact match as Kazoo's). */
+/**
+ * Query parameters of the list for these filters: filter_<key>, exact matches as Kazoo's; with
+ * `partial`, search_username (starts with) and search_user_agent (contains) instead.
+ */
 export function filterParams(f: Filters): URLSearchParams | string {
   const p = new URLSearchParams();
-  if (f.username.trim()) p.set('filter_username', f.username.trim());
+  if (f.username.trim())
+    p.set(f.partial ? 'search_username' : 'filter_username', f.username.trim());
   if (f.mac.trim()) {
     const mac = normaliseMac(f.mac.trim());
     if (!mac) return `not a MAC address: ${f.mac}`;
     p.set('filter_mac', mac);
   }
   if (f.ip.trim()) p.set('filter_source_ip', f.ip.trim());
-  if (f.user_agent.trim()) p.set('filter_user_agent', f.user_agent.trim());
+  if (f.user_agent.trim())
+    p.set(f.partial ? 'search_user_agent' : 'filter_user_agent', f.user_agent.trim());
   if (f.proxy.trim()) p.set('filter_proxy_ip', f.proxy.trim());
   return p;
 }
@@ -82,8 +96,16 @@ export function macOf(b: BindingItem): string | undefined {
 export function matches(b: BindingItem, f: Filters): boolean {
   const eq = (want: string, have: string | undefined) => !want.trim() || want.trim() === have;
   const mac = f.mac.trim() ? normaliseMac(f.mac.trim()) : undefined;
+  const user = f.username.trim().toLowerCase();
+  const agent = f.user_agent.trim().toLowerCase();
+  if (f.partial)
+    return (
+      b.username.toLowerCase().startsWith(user) &&
+      (b.user_agent ?? '').toLowerCase().includes(agent) &&
+      matches(b, { ...f, username: '', user_agent: '', partial: false })
+    );
   return (
-    (!f.username.trim() || f.username.trim().toLowerCase() === b.username.toLowerCase()) &&
+    (!user || user === b.username.toLowerCase()) &&
     (!f.mac.trim() || (mac !== undefined && mac === macOf(b))) &&
     eq(f.ip, b.source_ip) &&
     eq(f.user_agent, b.user_agent) &&
@@ -138,38 +160,64 @@ export function shortTime(ms: number, now = Date.now()): string {
 export const address = (ip?: string, port?: string) =>
   ip ? (port ? `${ip.includes(':') ? `[${ip}]` : ip}:${port}` : ip) : '';
 
+/** The API's sort keys (GET /v2/console/accounts/{id}/bindings?sort=…&order=…). */
 export type SortKey =
   | 'username'
   | 'realm'
   | 'contact'
-  | 'source'
+  | 'source_ip'
   | 'proxy'
   | 'user_agent'
   | 'mac'
-  | 'since'
+  | 'registered_since'
   | 'expires'
+  | 'last_refresh'
   | 'refreshes';
 
+export interface Sort {
+  key: SortKey;
+  dir: 1 | -1;
+}
+
+/** The list's query parameters for a sort (none: the API's order, user, realm, contact). */
+export function sortParams(sort: Sort | undefined): URLSearchParams {
+  const p = new URLSearchParams();
+  if (sort) {
+    p.set('sort', sort.key);
+    p.set('order', sort.dir === 1 ? 'asc' : 'desc');
+  }
+  return p;
+}
+
+// The value the server sorts by (binding-sort.ts), as near as the item shows it.
 const SORT_VALUE: Record<SortKey, (b: BindingItem) => string | number> = {
   username: (b) => b.username.toLowerCase(),
   realm: (b) => b.realm.toLowerCase(),
-  contact: (b) => b.contact ?? '',
-  source: (b) => address(b.source_ip, b.source_port),
+  contact: (b) => contactUri(b),
+  source_ip: (b) => b.source_ip ?? '',
   proxy: (b) => b.proxy_ip ?? '',
   user_agent: (b) => b.user_agent ?? '',
   mac: (b) => macOf(b) ?? '',
-  since: (b) => registeredSinceMs(b) ?? 0,
+  registered_since: (b) => registeredSinceMs(b) ?? 0,
   expires: (b) => expiresAtMs(b) ?? 0,
+  last_refresh: (b) => unixMs(b.last_registration) ?? 0,
   refreshes: (b) => b.refresh_count ?? 0,
 };
 
-export function sortBindings(rows: BindingItem[], key: SortKey, dir: 1 | -1): BindingItem[] {
-  const value = SORT_VALUE[key];
-  return [...rows].sort((a, b) => {
-    const x = value(a);
-    const y = value(b);
-    return (x < y ? -1 : x > y ? 1 : 0) * dir;
-  });
+/**
+ * Whether a binding that arrived on the feed sorts at or before the last loaded row, i.e. within
+ * what the pages so far cover (a later page would list it otherwise).
+ */
+export function sortsWithinLoaded(
+  b: BindingItem,
+  last: BindingItem,
+  sort: Sort | undefined,
+): boolean {
+  const key = sort?.key ?? 'username';
+  const x = SORT_VALUE[key](b);
+  const y = SORT_VALUE[key](last);
+  if (x === y && !sort) return b.realm.toLowerCase() <= last.realm.toLowerCase();
+  return (sort?.dir ?? 1) === 1 ? x <= y : x >= y;
 }
 
 /** The proxy that holds a binding, in words: Kamailio via its proxy address, or a FreeSWITCH profile. */

@@ -1,6 +1,7 @@
-// Charts of one account, from the aggregate endpoints (computed in SQL): bindings live per
-// minute, registrations and ends per minute by reason, and user agents as a breakdown. Drawn as
-// plain SVG; every figure is also written out as text (for screen readers and the tests).
+// Charts of one account and its sub-accounts, from the aggregate endpoints (computed in SQL):
+// bindings live per minute, registrations and ends per minute by reason, and user agents as a
+// breakdown. Drawn as plain SVG; every figure is also written out as text (for screen readers
+// and the tests).
 import { useEffect, useState } from 'preact/hooks';
 import { accountPath, request } from './api';
 import { splitAgent } from './agents';
@@ -201,6 +202,7 @@ export function ChartsView(props: { accountId: string }) {
     <section aria-labelledby="charts-title" class="charts">
       <div class="toolbar">
         <h2 id="charts-title">Charts</h2>
+        <span class="hint">this account and its sub-accounts</span>
         <div role="group" aria-label="Time window">
           {(['hour', 'day', 'week'] as const).map((w) => (
             <button key={w} type="button" aria-pressed={w === win} onClick={() => setWin(w)}>

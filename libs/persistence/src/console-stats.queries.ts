@@ -2,7 +2,8 @@
 // ends per minute (by reason), and the live bindings' user agents. A binding's life is a
 // segment [first registered, ended): ended segments are in registration_history, the current
 // ones in registrations (ended_at IS NULL; one past its expiry that the sweeper has not ended
-// yet counts until its expiry).
+// yet counts until its expiry). Each counts the bindings of a set of accounts: the chosen one
+// and its sub-accounts (the caller resolves the tree, as for every other account-scoped read).
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
@@ -31,11 +32,11 @@ const SEGMENTS = `
   segs AS (
     SELECT h.first_registered_at AS s, h.ended_at AS e
       FROM registration_history h, bounds b
-     WHERE h.account_id = $1 AND h.ended_at > b.t0
+     WHERE h.account_id = ANY($1::text[]) AND h.ended_at > b.t0
     UNION ALL
     SELECT r.first_registered_at, CASE WHEN r.expires_at <= now() THEN r.expires_at END
       FROM registrations r
-     WHERE r.account_id = $1 AND r.ended_at IS NULL
+     WHERE r.account_id = ANY($1::text[]) AND r.ended_at IS NULL
   )`;
 
 @Injectable()
@@ -48,7 +49,7 @@ export class ConsoleStatsQueries {
    * Each segment adds +1 at the first boundary at or after its start and -1 at the first at or
    * after its end (both clamped to the window's first point): a running sum, not a count per point.
    */
-  async liveSeries(accountId: string, minutes: number): Promise<LivePoint[]> {
+  async liveSeries(accountIds: string[], minutes: number): Promise<LivePoint[]> {
     const rows: { t: string; live: string }[] = await this.ds.query(
       `WITH bounds AS (
          SELECT date_trunc('minute', now()) - ($2::int - 1) * interval '1 minute' AS t0,
@@ -65,13 +66,13 @@ export class ConsoleStatsQueries {
               sum(coalesce(agg.d, 0)) OVER (ORDER BY pts.t) AS live
          FROM pts LEFT JOIN agg ON agg.m = pts.t
         ORDER BY pts.t`,
-      [accountId, minutes],
+      [accountIds, minutes],
     );
     return rows.map((r) => ({ t: Number(r.t), live: Number(r.live) }));
   }
 
   /** Registrations (segments started) and ends by reason, per minute, for minutes that had any. */
-  async activity(accountId: string, minutes: number): Promise<ActivityPoint[]> {
+  async activity(accountIds: string[], minutes: number): Promise<ActivityPoint[]> {
     const rows: Record<string, string>[] = await this.ds.query(
       `WITH bounds AS (
          SELECT date_trunc('minute', now()) - ($2::int - 1) * interval '1 minute' AS t0
@@ -87,7 +88,7 @@ export class ConsoleStatsQueries {
                 count(*) FILTER (WHERE h.end_reason = 'flushed') AS flushed,
                 count(*) FILTER (WHERE h.end_reason = 'replaced') AS replaced
            FROM registration_history h, bounds b
-          WHERE h.account_id = $1 AND h.ended_at >= b.t0
+          WHERE h.account_id = ANY($1::text[]) AND h.ended_at >= b.t0
           GROUP BY 1
        )
        SELECT extract(epoch FROM coalesce(s.m, e.m))::bigint AS t,
@@ -96,7 +97,7 @@ export class ConsoleStatsQueries {
               coalesce(e.flushed, 0) AS flushed, coalesce(e.replaced, 0) AS replaced
          FROM starts s FULL JOIN ends e ON e.m = s.m
         ORDER BY 1`,
-      [accountId, minutes],
+      [accountIds, minutes],
     );
     return rows.map((r) => ({
       t: Number(r.t),
@@ -110,17 +111,17 @@ export class ConsoleStatsQueries {
 
   /** The live bindings' user agents, most common first (at most `limit`), and the total. */
   async userAgents(
-    accountId: string,
+    accountIds: string[],
     limit: number,
   ): Promise<{ total: number; agents: { userAgent: string | null; count: number }[] }> {
     const rows: { user_agent: string | null; n: string; total: string }[] = await this.ds.query(
       `SELECT user_agent, count(*) AS n, sum(count(*)) OVER () AS total
          FROM registrations
-        WHERE account_id = $1 AND ended_at IS NULL AND expires_at > now()
+        WHERE account_id = ANY($1::text[]) AND ended_at IS NULL AND expires_at > now()
         GROUP BY user_agent
         ORDER BY n DESC, user_agent NULLS LAST
         LIMIT $2`,
-      [accountId, limit],
+      [accountIds, limit],
     );
     // The window sum is taken over every group, before LIMIT.
     const total = rows.length ? Number(rows[0].total) : 0;

@@ -21,3 +21,4 @@ export * from './read-ahead';
 export * from './console.queries';
 export * from './console-stats.queries';
 export * from './credential-revocation.store';
+export * from './binding-sort';

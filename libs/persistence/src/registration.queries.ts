@@ -9,6 +9,7 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { DataSource } from 'typeorm';
 import { Binding, GREGORIAN_OFFSET_S } from '@app/registrations';
 import { bindingSelect } from './binding-columns';
+import { ListSort, sortSql } from './binding-sort';
 
 /**
  * A live binding as read (bindingSelect: the Binding's keys, times in µs, NULL where unknown)
@@ -75,6 +76,17 @@ export interface ListQuery {
   limit?: number;
   /** field name (a FILTERABLE key) → exact value. */
   filters?: Record<string, string>;
+  /**
+   * Another order than (username, realm, contact), paged by its own keyset (binding-sort.ts;
+   * `after` is then not used). The console's list only: Kazoo's list never sets it.
+   */
+  sort?: ListSort;
+  /**
+   * The console's partial matches (Kazoo's list has exact filters only): users whose name
+   * starts with, user agents containing, the text given (both without case). Not index-backed:
+   * a scan of the account's live bindings at worst (docs/console.md).
+   */
+  search?: { usernamePrefix?: string; userAgentContains?: string };
 }
 
 export interface FlushTarget {
@@ -109,18 +121,38 @@ export interface LivePageRow {
   usernameKey: string;
   realmKey: string;
   contactUri: string;
+  /** With ListQuery.sort: the row's sort key as text, where a next page starts after it. */
+  sortKey?: string[];
 }
 
 export type VersionedLiveRow = LiveRow & { rowVersion: string; accountVersion: string | null };
 
-function listWhere(q: ListQuery): { where: string; params: unknown[]; limit: string } {
+const KAZOO_ORDER = 'r.username_key, r.realm_key, r.contact_uri';
+
+function listWhere(q: ListQuery): {
+  where: string;
+  params: unknown[];
+  limit: string;
+  orderBy: string;
+  sortSelect: string;
+} {
   const params: unknown[] = [];
   const where = [LIVE];
   if (q.accountId !== undefined) {
     params.push(q.accountId);
     where.unshift(`r.account_id = $${params.length}`);
   }
-  if (q.after) {
+  let orderBy = KAZOO_ORDER;
+  let sortSelect = '';
+  if (q.sort) {
+    const s = sortSql(q.sort, (v) => {
+      params.push(v);
+      return `$${params.length}`;
+    });
+    if (s.where) where.push(s.where);
+    orderBy = s.orderBy;
+    sortSelect = `, ${s.select}`;
+  } else if (q.after) {
     params.push(...q.after);
     const n = params.length;
     where.push(`(r.username_key, r.realm_key, r.contact_uri) > ($${n - 2}, $${n - 1}, $${n})`);
@@ -131,12 +163,35 @@ function listWhere(q: ListQuery): { where: string; params: unknown[]; limit: str
     params.push(CASELESS.has(field) ? value.toLowerCase() : value);
     where.push(`${expr} = $${params.length}`);
   }
+  if (q.search?.usernamePrefix) {
+    params.push(q.search.usernamePrefix.toLowerCase());
+    where.push(`starts_with(r.username_key, $${params.length})`);
+  }
+  if (q.search?.userAgentContains) {
+    params.push(q.search.userAgentContains.toLowerCase());
+    where.push(`strpos(lower(r.user_agent), $${params.length}) > 0`);
+  }
   let limit = '';
   if (q.limit !== undefined) {
     params.push(q.limit);
     limit = `LIMIT $${params.length}`;
   }
-  return { where: where.join(' AND '), params, limit };
+  return { where: where.join(' AND '), params, limit, orderBy, sortSelect };
+}
+
+/** listLivePage's statement (exported for bench/console's EXPLAIN of every sort). */
+export function livePageStatement(q: ListQuery): { text: string; values: unknown[] } {
+  const { where, params, limit, orderBy, sortSelect } = listWhere(q);
+  return {
+    text: `SELECT r.id::float8 AS id, r.xmin::text AS "rowVersion", a.xmin::text AS "accountVersion",
+              r.event_us::float8 AS "eventUs", r.expires,
+              r.username_key AS "usernameKey", r.realm_key AS "realmKey", r.contact_uri AS "contactUri"
+              ${sortSelect}
+         FROM registrations r LEFT JOIN accounts a ON a.id = r.account_id
+        WHERE ${where}
+        ORDER BY ${orderBy} ${limit}`,
+    values: params,
+  };
 }
 
 @Injectable()
@@ -155,12 +210,12 @@ export class RegistrationQueries {
   }
 
   async listLive(q: ListQuery): Promise<LiveRow[]> {
-    const { where, params, limit } = listWhere(q);
+    const { where, params, limit, orderBy } = listWhere(q);
     return this.prepared<LiveRow>(
       `SELECT ${LIVE_ROW_SELECT}
          FROM registrations r LEFT JOIN accounts a ON a.id = r.account_id
         WHERE ${where}
-        ORDER BY r.username_key, r.realm_key, r.contact_uri ${limit}`,
+        ORDER BY ${orderBy} ${limit}`,
       params,
     );
   }
@@ -171,16 +226,8 @@ export class RegistrationQueries {
    * those versions (apps/api/src/kazoo/kazoo-list.service.ts), and from liveRowsById for the rest.
    */
   async listLivePage(q: ListQuery): Promise<LivePageRow[]> {
-    const { where, params, limit } = listWhere(q);
-    return this.prepared<LivePageRow>(
-      `SELECT r.id::float8 AS id, r.xmin::text AS "rowVersion", a.xmin::text AS "accountVersion",
-              r.event_us::float8 AS "eventUs", r.expires,
-              r.username_key AS "usernameKey", r.realm_key AS "realmKey", r.contact_uri AS "contactUri"
-         FROM registrations r LEFT JOIN accounts a ON a.id = r.account_id
-        WHERE ${where}
-        ORDER BY r.username_key, r.realm_key, r.contact_uri ${limit}`,
-      params,
-    );
+    const { text, values } = livePageStatement(q);
+    return this.prepared<LivePageRow>(text, values);
   }
 
   /** These bindings as they are now (whether live or not), with their row versions. */

@@ -10,7 +10,9 @@ import { envelope } from '../kazoo/kazoo-envelope';
 import { ApiError } from '../common/api-error';
 import { KazooListService } from '../kazoo/kazoo-list.service';
 import { ConsoleHealthService } from './console-health.service';
-import { encodeStartKey, parseListQuery } from '../kazoo/list-query';
+import { encodeStartKey } from '../kazoo/list-query';
+import { SORT_KEYS } from '@app/persistence';
+import { encodeSortedStartKey, parseConsoleListQuery } from './console-list-query';
 
 const DEFAULT_PAGE = 50;
 
@@ -41,7 +43,30 @@ export class ConsoleController {
   @Get('console/accounts/:accountId/bindings')
   @ApiOperation({
     summary:
-      'A page of live bindings as GET …/registrations lists them (same page_size, start_key and filter_<key>, incl. filter_mac), each item with its id, refresh_count, mac and held_by (kamailio, or freeswitch with hostname and profile) added',
+      'A page of live bindings as GET …/registrations lists them (same page_size, start_key and filter_<key>, incl. filter_mac), each item with its id, refresh_count, mac and held_by (kamailio, or freeswitch with hostname and profile) added. With sort=<key> (and order), the whole filtered set in that order, paged by next_start_key (keyset on the key and the binding id).',
+  })
+  @ApiQuery({
+    name: 'sort',
+    required: false,
+    enum: SORT_KEYS,
+    description:
+      'order of the whole filtered set (default: username, realm, contact as the Kazoo list); ties by binding id; a start_key from one sort is refused (400) by another',
+  })
+  @ApiQuery({
+    name: 'order',
+    required: false,
+    enum: ['asc', 'desc'],
+    description: 'with sort; default asc',
+  })
+  @ApiQuery({
+    name: 'search_username',
+    required: false,
+    description: 'users whose name starts with this (without case); not in the Kazoo list',
+  })
+  @ApiQuery({
+    name: 'search_user_agent',
+    required: false,
+    description: 'user agents containing this (without case); not in the Kazoo list',
   })
   @ApiQuery({ name: 'page_size', required: false, description: '1–1000, default 50' })
   @ApiQuery({
@@ -56,7 +81,7 @@ export class ConsoleController {
   ) {
     const principal = await this.auth.authenticate(req);
     await this.auth.authorize(principal, accountId);
-    const q = parseListQuery(accountId, query);
+    const q = parseConsoleListQuery(accountId, query);
     const page = await this.pages.page(q, q.pageSize ?? DEFAULT_PAGE);
     const extras = await this.queries.extras(page.rows.map((r) => r.id));
     const data = page.items.map((text, i) => {
@@ -71,7 +96,11 @@ export class ConsoleController {
       };
     });
     const more: Record<string, unknown> = { page_size: data.length };
-    if (page.last) more.next_start_key = encodeStartKey(page.last);
+    if (page.last)
+      more.next_start_key = q.sort
+        ? encodeSortedStartKey(q.sort, page.last)
+        : encodeStartKey(page.last);
+    if (q.sort) Object.assign(more, { sort: q.sort.key, order: q.sort.desc ? 'desc' : 'asc' });
     return envelope({ authToken: principal.token, requestId: String(req.id) }, data, more);
   }
 
