@@ -5,7 +5,7 @@
 // as the rest of this route answers. Without sort, the Kazoo list's order and start_key.
 import { z } from 'zod';
 import { ListQuery, ListSort, LivePageRow, SORT_KEYS, SORTS } from '@app/persistence';
-import { KazooError } from '../kazoo/kazoo-envelope';
+import { ApiError } from '../common/api-error';
 import { parseListQuery } from '../kazoo/list-query';
 
 const sortParams = z.object({
@@ -37,7 +37,7 @@ const cursor = z.object({
 function one(query: Record<string, unknown>, name: string): string | undefined {
   const v = query[name];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw KazooError.validation(name, 'type', `${name} may be given once`);
+  if (typeof v !== 'string') throw ApiError.invalidInput(name, 'type', `${name} may be given once`);
   return v;
 }
 
@@ -64,7 +64,7 @@ function decodeSortedStartKey(s: string, sort: ListSort): string[] {
     c.data.d !== (sort.desc ? 'desc' : 'asc') ||
     c.data.k.length !== SORTS[sort.key].cols.length
   )
-    throw KazooError.validation(
+    throw ApiError.invalidInput(
       'start_key',
       'format',
       'start_key is not a next_start_key this API returned for the same sort and order',
@@ -82,7 +82,7 @@ function parseSearch(query: Record<string, unknown>): ListQuery['search'] {
     if (v === undefined) continue;
     const r = searchText.safeParse(v);
     if (!r.success)
-      throw KazooError.validation(name, 'format', `${name} must be 1–256 characters, no NUL`);
+      throw ApiError.invalidInput(name, 'format', `${name} must be 1–256 characters, no NUL`);
     out[field] = r.data;
   }
   return Object.keys(out).length ? out : undefined;
@@ -105,7 +105,7 @@ function parseSorted(
   if (!r.success) {
     const issue = r.error.issues[0];
     const name = String(issue?.path[0] ?? 'sort');
-    throw KazooError.validation(
+    throw ApiError.invalidInput(
       name,
       'enum',
       name === 'order'
@@ -115,7 +115,7 @@ function parseSorted(
   }
   if (!r.data.sort) {
     if (raw.order !== undefined)
-      throw KazooError.validation('order', 'dependencies', 'order needs sort');
+      throw ApiError.invalidInput('order', 'dependencies', 'order needs sort');
     return parseListQuery(accountId, query);
   }
   const rest = { ...query };
