@@ -184,6 +184,9 @@ async function main(): Promise<void> {
       await reset('bare');
       for (const wave of WAVES) {
         const pre = await load(wave);
+        // The same observer of the change feed as in the product's storm: the broker routes and
+        // delivers its 100,000 events in both runs, not only in the product's.
+        const feed = changeFeed && wave === 'storm' ? await watchChanges(conn) : undefined;
         const cpu0 = cpuSnapshot();
         const stopAnalyze = analyzeMeanwhile(pool);
         const r = await runBare(
@@ -204,6 +207,7 @@ async function main(): Promise<void> {
             `${r.batches} batches, statement ${(r.statementMs / r.batches).toFixed(0)} ms avg; ${cpu}; ` +
             `live bindings ${fmt(b.live)}, history ${fmt(b.history)}, changes ${fmt(b.changes)})`,
         );
+        if (feed) console.log(`round ${round} bare (${variant}) ${wave} ${await feed.stop(pool)}`);
         checkWave(b, wave, `bare (${variant})`);
       }
     }
