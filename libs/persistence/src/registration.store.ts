@@ -8,6 +8,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { DataSource, QueryRunner } from 'typeorm';
 import { ChangeFeedOptions, outboxRecords, recordChanges } from './change-outbox';
 import { WriteConflict } from './transient-errors';
+import { queryPrepared } from './prepared-query';
 import type { ReadAhead } from './read-ahead';
 import {
   AorRef,
@@ -260,7 +261,9 @@ export class RegistrationStore {
       plan.bindings.length,
     ];
     if (outbox.length > 0) params.push(JSON.stringify(outbox));
-    const rows: WriteRow[] = await db.query(
+    const rows = await queryPrepared<WriteRow>(
+      db,
+      outbox.length > 0 ? 'registrations_write_outbox' : 'registrations_write',
       outbox.length > 0 ? WRITE_WITH_OUTBOX_SQL : WRITE_SQL,
       params,
     );
