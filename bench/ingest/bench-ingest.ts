@@ -95,7 +95,9 @@ function analyzeMeanwhile(pool: Pool): () => void {
 }
 
 /**
- * The change feed's latency under the storm: every change event the app's relay publishes is
+ * The change feed's latency under the storm: every change event the app's relay (or the bare
+ * pipeline's: the observer runs in both storms, so that the broker routes and delivers the same
+ * events on both sides of the ratio) publishes is
  * received by a queue of our own bound to `registrations.changes`, and its arrival compared
  * with its outbox row's `recorded_at` — the start of the statement that wrote it (Postgres has
  * no commit time without track_commit_timestamp): an upper bound of commit → on the exchange,
