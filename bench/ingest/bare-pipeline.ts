@@ -107,7 +107,7 @@ interface FirstSight {
   accounts: string;
 }
 
-function query(
+export function query(
   variant: SqlVariant,
   rows: BareRow[],
   changeFeed: boolean,
@@ -127,7 +127,7 @@ function query(
 }
 
 /** Extensions of the rows Kamailio marks first; accounts not in `written` yet (added to it). */
-function firstSight(rows: BareRow[], written: Set<string>): FirstSight {
+export function firstSight(rows: BareRow[], written: Set<string>): FirstSight {
   const extensions: BareRow[] = [];
   const accounts: BareRow[] = [];
   for (const r of rows) {

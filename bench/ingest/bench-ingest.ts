@@ -95,7 +95,9 @@ function analyzeMeanwhile(pool: Pool): () => void {
 }
 
 /**
- * The change feed's latency under the storm: every change event the app's relay publishes is
+ * The change feed's latency under the storm: every change event the app's relay (or the bare
+ * pipeline's: the observer runs in both storms, so that the broker routes and delivers the same
+ * events on both sides of the ratio) publishes is
  * received by a queue of our own bound to `registrations.changes`, and its arrival compared
  * with its outbox row's `recorded_at` — the start of the statement that wrote it (Postgres has
  * no commit time without track_commit_timestamp): an upper bound of commit → on the exchange,
@@ -184,6 +186,9 @@ async function main(): Promise<void> {
       await reset('bare');
       for (const wave of WAVES) {
         const pre = await load(wave);
+        // The same observer of the change feed as in the product's storm: the broker routes and
+        // delivers its 100,000 events in both runs, not only in the product's.
+        const feed = changeFeed && wave === 'storm' ? await watchChanges(conn) : undefined;
         const cpu0 = cpuSnapshot();
         const stopAnalyze = analyzeMeanwhile(pool);
         const r = await runBare(
@@ -204,6 +209,7 @@ async function main(): Promise<void> {
             `${r.batches} batches, statement ${(r.statementMs / r.batches).toFixed(0)} ms avg; ${cpu}; ` +
             `live bindings ${fmt(b.live)}, history ${fmt(b.history)}, changes ${fmt(b.changes)})`,
         );
+        if (feed) console.log(`round ${round} bare (${variant}) ${wave} ${await feed.stop(pool)}`);
         checkWave(b, wave, `bare (${variant})`);
       }
     }

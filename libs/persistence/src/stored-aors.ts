@@ -12,6 +12,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { aorKey, BatchPlan, Binding, bindingKey, RegistrationEvent } from '@app/registrations';
 import { fromBindingRow } from './binding-columns';
 import { PREREAD_LOCKING_SQL, PREREAD_SQL } from './registration-batch.sql';
+import { queryPrepared } from './prepared-query';
 
 export interface AorRef {
   realm_key: string;
@@ -63,10 +64,10 @@ export async function readStoredAors(
   realms: readonly string[],
   locking: boolean,
 ): Promise<StoredAors> {
-  const rows: Record<string, unknown>[] = await db.query(
-    locking ? PREREAD_LOCKING_SQL : PREREAD_SQL,
-    [JSON.stringify(aors), realms],
-  );
+  const params = [JSON.stringify(aors), realms];
+  const rows: Record<string, unknown>[] = locking
+    ? await db.query(PREREAD_LOCKING_SQL, params)
+    : await queryPrepared(db, 'registrations_preread', PREREAD_SQL, params);
   const stored: StoredAors = {
     current: [],
     versions: new Map(),
