@@ -104,4 +104,9 @@ export class KazooError extends Error {
   static unavailable(message: string) {
     return new KazooError(503, 'service_unavailable', { message });
   }
+
+  /** crossbar cb_context:add_system_error(datastore_unreachable, _): the database away. */
+  static datastoreUnreachable() {
+    return new KazooError(503, 'datastore_unreachable', { message: 'datastore timeout' });
+  }
 }

@@ -5,6 +5,7 @@ import { errorEnvelope, KazooError } from './kazoo-envelope';
 import { authTokenOf } from '../auth/auth.service';
 import { allowedMethods } from './kazoo-routes';
 import { ApiError } from '../common/api-error';
+import { isTransientDbError } from '@app/persistence';
 
 @Catch()
 export class KazooExceptionFilter implements ExceptionFilter {
@@ -44,6 +45,13 @@ export class KazooExceptionFilter implements ExceptionFilter {
       status = 400; // Fastify's own (malformed JSON body…)
       code = 'invalid request';
       data = { message: (exception as Error).message };
+    } else if (isTransientDbError(exception)) {
+      // The database away (restarting, unreachable): as Kazoo answers when its datastore is
+      // (crossbar cb_context:add_system_error(datastore_unreachable) — 503 "datastore timeout"),
+      // so that a client tries again later instead of reading a 500.
+      ({ status, code, data } = KazooError.datastoreUnreachable());
+      void reply.header('retry-after', '1');
+      this.logger.warn(`request ${ctx.requestId}: database unavailable: ${errorText(exception)}`);
     } else {
       this.logger.error(
         `request ${ctx.requestId} failed: ${(exception as Error)?.stack ?? String(exception)}`,
@@ -61,4 +69,8 @@ function kazooErrorOf(e: ApiError): KazooError {
   if (e.status === 400 && e.field !== undefined)
     return KazooError.validation(e.field, e.rule ?? 'format', e.message);
   return new KazooError(e.status, e.code, { message: e.message });
+}
+
+function errorText(e: unknown): string {
+  return (e as Error)?.message ?? String(e);
 }

@@ -6,6 +6,7 @@ import { FlushError } from '../flush/flush-registrations.service';
 import { KazooError } from '../kazoo/kazoo-envelope';
 import { DialectError } from './dialect-error';
 import { ApiError } from '../common/api-error';
+import { isTransientDbError } from '@app/persistence';
 
 export class DialectExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('DialectApi');
@@ -44,6 +45,15 @@ export class DialectExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof FlushError && exception.code === 'bus_unavailable')
       return DialectError.unavailable(exception.message);
+    if (isTransientDbError(exception)) {
+      // The database away: 503, try again later, not a 500 the client cannot read.
+      this.logger.warn(
+        `request ${String(req.id)}: database unavailable: ${(exception as Error)?.message ?? String(exception)}`,
+      );
+      return new DialectError(503, 'service_unavailable', 'the database is unavailable', {
+        'retry-after': '1',
+      });
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404) return DialectError.notFound(`no resource ${req.url.split('?')[0]}`);
