@@ -287,7 +287,11 @@ describe('the fault run', () => {
     await eventually(
       () => Promise.resolve(nowS()),
       (t) => t > lastTs,
-      { timeoutMs: 5_000, what: 'the next second' },
+      {
+        timeoutMs: (ROUNDS + 5) * 1000,
+        intervalMs: 100,
+        what: "the clock past the rounds' stamps",
+      },
     );
     const callIds = contacts.map((p) => p.live!.callId);
     for (const p of [...users, ...contacts]) {
@@ -324,20 +328,24 @@ describe('the fault run', () => {
         'sigkill',
       ];
       const applied: string[] = [];
-      // Each round stamped with a second of its own, never ahead of the clock: the API's flushes
-      // are dated by the clock, and an event stamped after a flush must have been sent after it.
+      // Each round stamped with a second of its own (a few may run ahead of the clock), and no
+      // earlier than the clock: the API's flushes are dated by the clock, so a flush waits for
+      // the clock to pass the last round's second, and the rounds after it are not stamped
+      // before the flush's second (prepareApiFlushes).
       let ts = nowS() - 1;
       let sent = 0;
       const published = new Map<string, number>();
       let restarts = 0;
       for (let r = 0; r < ROUNDS; r++) {
-        ts = Math.max(ts + 1, nowS());
-        const stamp = ts;
-        await eventually(
-          () => Promise.resolve(nowS()),
-          (t) => t >= stamp,
-          { timeoutMs: 5_000, what: "the round's second" },
-        );
+        const fault =
+          r % FAULT_EVERY === FAULT_EVERY - 1
+            ? faults[Math.floor(r / FAULT_EVERY) % faults.length]
+            : undefined;
+        // Flushes through the API at each fault: before this round, so that their echoes and
+        // this round's re-registrations are in flight when the fault strikes right after it —
+        // or, for Postgres, while it is down (after this round: its events wait for it).
+        if (fault && fault !== 'database') await (await prepareApiFlushes(phones, rnd, ts))();
+        ts = Math.max(ts + 1, nowS()); // (after a flush: not before its second)
         const batch = round(phones, ts, rnd);
         for (const m of batch) {
           const key = bodyKey(bodyOf(m));
@@ -345,13 +353,8 @@ describe('the fault run', () => {
         }
         await broker.publish(batch);
         sent += batch.length;
-        if (r % FAULT_EVERY !== FAULT_EVERY - 1) continue;
-        const fault = faults[Math.floor(r / FAULT_EVERY) % faults.length];
+        if (!fault) continue;
         applied.push(fault);
-        // Flushes through the API at each fault: just before it (their echoes and the next
-        // round's re-registrations in flight when it strikes), or while Postgres is down.
-        const apiFlushes = await prepareApiFlushes(phones, rnd, ts);
-        if (fault !== 'database') await apiFlushes();
         if (fault === 'sigkill' || fault === 'sigterm') {
           const victim = ingests.shift()!;
           if (fault === 'sigkill') await victim.kill();
@@ -370,6 +373,7 @@ describe('the fault run', () => {
           await amqpProxy.down();
           await amqpProxy.up(port);
         } else {
+          const apiFlushes = await prepareApiFlushes(phones, rnd, ts);
           const port = dbProxy.port;
           // A crash (immediate: recovery on start) and a clean shutdown (fast), in turn.
           if (cluster) await cluster.stop(restarts++ % 2 === 0 ? 'immediate' : 'fast');
