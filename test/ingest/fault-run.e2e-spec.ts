@@ -72,6 +72,8 @@ interface Phone {
    * the contact and Call-ID it had (a phone re-REGISTERs its dialog).
    */
   resync?: { contact: string; callId: string };
+  /** What the workload did to it (printed when it ends wrong). */
+  log: string[];
 }
 
 const uriOf = (contact: string) => contact.replace(/^.*</, '').replace(/>.*$/, '');
@@ -100,6 +102,7 @@ function round(phones: Phone[], ts: number, rnd: () => number): Outgoing[] {
         end(p, 'replaced');
       }
       p.live = { contact, callId };
+      p.log.push(`${ts} register ${uriOf(contact)} ${callId}`);
       out.push(
         p.origin === 'kazoo'
           ? kazoo({ realm: REALM, username: p.name, ts, contact, callId, expires: 3600 })
@@ -144,12 +147,17 @@ function round(phones: Phone[], ts: number, rnd: () => number): Outgoing[] {
             }),
       );
       end(p, 'unregistered');
+      p.log.push(`${ts} unregister`);
     } else if (p.origin === 'kazoo') {
       out.push(kazooFlush(REALM, p.name)); // another system flushes this user
+      p.log.push(`${ts} flush from another system`);
       end(p, 'flushed');
       // and, one time in two, the phone registers again at once (check-sync)
       // (same contact, a new Call-ID): the batch [flush, re-register] of issue 13
-      if (r < 0.93) register(contactFor(p.generation), `${p.name}-c${p.generation}`);
+      // (A Call-ID of its own each time: a phone's stored binding then tells which of its
+      // events were applied — the API flushes pick phones by that — where a second
+      // [flush, re-register] of the same generation would look like the first.)
+      if (r < 0.93) register(contactFor(p.generation), `${p.name}-c${p.generation}-${ts}`);
     }
   }
   return out;
@@ -258,7 +266,9 @@ describe('the fault run', () => {
    * model does, as a client flushes what it sees (the backlog stays: no waiting for the
    * ingest) — and waits until the clock is past the last round's second, so that the flush's
    * guard makes every event sent before it stale: whatever of those phones' events is still
-   * queued is a refresh of what is stored (any other event would have made the model differ),
+   * queued is a refresh of what is stored (any other event would have made the model differ:
+   * each contact and Call-ID the workload gives a phone is new, but for the re-registration
+   * after an API flush, which the database shows only once it is applied),
    * and Kamailio would have dropped it too. Returns the requests to make; the model ends each
    * binding `flushed` once, however many tries it takes (fault-run-api.ts), and, one time in
    * two, has the phone register again next round with its contact and Call-ID (check-sync).
@@ -296,6 +306,7 @@ describe('the fault run', () => {
     const callIds = contacts.map((p) => p.live!.callId);
     for (const p of [...users, ...contacts]) {
       const was = p.live!;
+      p.log.push(`${Date.now() / 1000} API flush (${users.includes(p) ? 'user' : 'Call-ID'})`);
       end(p, 'flushed');
       if (rnd() < 0.5) p.resync = was;
     }
@@ -316,7 +327,7 @@ describe('the fault run', () => {
           name: `f${i}`,
           origin: 'freeswitch' as const,
         })),
-      ].map((p) => ({ ...p, generation: 0, changes: [], ended: {} }));
+      ].map((p) => ({ ...p, generation: 0, changes: [], ended: {}, log: [] }));
       await Promise.all([startOne(), startOne()]);
 
       const faults = [
@@ -464,7 +475,19 @@ describe('the fault run', () => {
         const got = feed
           .filter((c: { username: string }) => c.username === p.name)
           .map((c: { change: string; contact: string }) => `${c.change} ${uriOf(c.contact)}`);
-        if (JSON.stringify(got) !== JSON.stringify(p.changes)) feedMismatches++;
+        if (JSON.stringify(got) !== JSON.stringify(p.changes)) {
+          feedMismatches++;
+          if (feedMismatches <= 5) {
+            const { rows } = await pool.query(
+              `SELECT contact_uri, call_id, end_reason, event_us, extract(epoch FROM ended_at) AS ended
+                 FROM registrations WHERE realm_key = $1 AND username = $2 ORDER BY id`,
+              [REALM, p.name],
+            );
+            console.log(
+              `fault run: ${p.name} differs\n  model: ${JSON.stringify(p.changes)}\n  feed:  ${JSON.stringify(got)}\n  log: ${p.log.join(' | ')}\n  rows: ${JSON.stringify(rows)}`,
+            );
+          }
+        }
       }
       const deadLetters = await broker.queueDepth(T.deadLetterQueue.name);
       // The product's own flush commands, as the broker took them: their echoes reach the Kazoo
@@ -497,6 +520,7 @@ describe('the fault run', () => {
         feedMismatches,
         deadLetters,
         apiFlushesSent: apiStats.sent,
+        apiFlushesByKind: { kazooUser: apiStats.users, sipxcomCallId: apiStats.callIds },
         apiFlushesAnswered: apiStats.answered,
         apiRequests: apiStats.requests,
         apiErrorAnswers: apiStats.errors,

@@ -23,6 +23,9 @@ import { testConfig } from './test-env';
 export interface ApiFlushStats {
   /** Flushes the test asked for (each until answered for good). */
   sent: number;
+  /** Of which Kazoo DELETEs of a user, and sipXcom DELETEs of a Call-ID. */
+  users: number;
+  callIds: number;
   /** Flushes answered for good (200). */
   answered: number;
   /** HTTP requests made, retries included. */
@@ -38,7 +41,15 @@ const LEAK =
   /\n\s+at |ECONNREFUSED|terminating connection|the database system is|relation "|syntax error/i;
 
 export class FaultRunApi {
-  readonly stats: ApiFlushStats = { sent: 0, answered: 0, requests: 0, errors: {}, bad: [] };
+  readonly stats: ApiFlushStats = {
+    sent: 0,
+    users: 0,
+    callIds: 0,
+    answered: 0,
+    requests: 0,
+    errors: {},
+    bad: [],
+  };
 
   private constructor(
     readonly url: string,
@@ -64,6 +75,7 @@ export class FaultRunApi {
 
   /** Kazoo: flush every binding of one SIP username (and check-sync, as Kazoo does). */
   flushUser(username: string, deadlineMs = 90_000): Promise<void> {
+    this.stats.users++;
     return this.until(
       'DELETE',
       `/v2/accounts/${this.accountId}/registrations/${encodeURIComponent(username)}`,
@@ -74,6 +86,7 @@ export class FaultRunApi {
 
   /** sipXcom: stop the registrations of one Call-ID (one contact: reg_flush naming it). */
   flushCallId(callId: string, deadlineMs = 90_000): Promise<void> {
+    this.stats.callIds++;
     const basic = Buffer.from(`superadmin:${this.apiKey}`).toString('base64');
     return this.until(
       'DELETE',
