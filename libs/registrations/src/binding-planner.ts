@@ -101,13 +101,17 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
     }
     if ((e.kind === 'register' || e.kind === 'refresh') && e.callId) {
       // The phone has since registered this Call-ID from another contact: this one is old news
-      // (it must neither come back to life nor end the newer binding as 'replaced').
+      // (it must neither come back to life nor end the newer binding as 'replaced'). Whether
+      // that binding has ended since (unregistered, flushed, expired) does not matter: its
+      // end is later news still. Were only live ones counted, a flush or unregister of the
+      // newer binding would make this event fresh again, and the same event delivered again
+      // after it would register a contact its first delivery left stale (issue 13).
       let superseded = false;
       for (const k of byCallId.get(aorCallKey(realmKey, usernameKey, e.callId)) ?? []) {
         // (The index keeps a key under every Call-ID it ever had: check the current one.)
         const other = k === key ? undefined : state.get(k);
         if (other?.callId !== e.callId) continue;
-        if (other.endReason === undefined && other.eventUs > e.eventUs) superseded = true;
+        if (other.eventUs > e.eventUs) superseded = true;
       }
       if (superseded) {
         plan.stale++;
@@ -180,6 +184,9 @@ export function planBatch({ events, current, accountByRealm }: PlanInput): Batch
         tombstone.endedUs = e.eventUs;
         tombstone.endReason = reason;
         state.set(key, tombstone);
+        // Its Call-ID's later news, for the rest of the batch as for later batches (which read
+        // it back): a batch applies as batches of one would.
+        indexCall(tombstone);
       }
     }
   }

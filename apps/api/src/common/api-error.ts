@@ -100,4 +100,15 @@ export class ApiError extends Error {
   static unavailable(message: string): ApiError {
     return new ApiError('unavailable', message);
   }
+
+  /** 503 with Retry-After: the database is away (restarting, refusing connections). */
+  static databaseUnavailable(): ApiError {
+    return new ApiError('unavailable', 'the database is unavailable', {
+      subject: DATASTORE,
+      headers: { 'retry-after': '1' },
+    });
+  }
 }
+
+/** The `subject` of a 503 whose missing service is the database (Kazoo names it apart). */
+export const DATASTORE = 'datastore';

@@ -2,7 +2,7 @@
 // crossbar's status, `message` and `data` for each (core/crossbar/src/cb_context.erl
 // add_system_error/2,3 and add_validation_error/4, Kazoo 4.3). The envelope around them is
 // kazoo-envelope.ts errorEnvelope().
-import type { ApiError } from '../common/api-error';
+import { ApiError, DATASTORE } from '../common/api-error';
 
 export interface KazooRendering {
   status: number;
@@ -38,6 +38,9 @@ export function renderKazooError(e: ApiError): KazooRendering {
     case 'too_many_requests':
       return as('too_many_requests', { message: e.message });
     case 'unavailable':
-      return as('service_unavailable', { message: e.message });
+      // The database away: add_system_error(datastore_unreachable) — "datastore timeout".
+      return e.subject === DATASTORE
+        ? as('datastore_unreachable', { message: 'datastore timeout' })
+        : as('service_unavailable', { message: e.message });
   }
 }

@@ -8,6 +8,7 @@ import { authTokenOf } from '../auth/auth.service';
 import { allowedMethods } from './kazoo-routes';
 import { ApiError } from '../common/api-error';
 import { KazooRendering, renderKazooError } from './kazoo-error.render';
+import { isTransientDbError } from '@app/persistence';
 
 @Catch()
 export class KazooExceptionFilter implements ExceptionFilter {
@@ -48,6 +49,11 @@ export class KazooExceptionFilter implements ExceptionFilter {
     }
     if ((exception as { statusCode?: number }).statusCode === 400)
       return plain(400, 'invalid request', (exception as Error).message); // Fastify's own (malformed JSON body…)
+    if (isTransientDbError(exception)) {
+      // The database away: 503, try again later (as crossbar answers), never a 500.
+      this.logger.warn(`request ${String(req.id)}: database unavailable: ${errorText(exception)}`);
+      return renderKazooError(ApiError.databaseUnavailable());
+    }
     this.logger.error(
       `request ${String(req.id)} failed: ${(exception as Error)?.stack ?? String(exception)}`,
     );
@@ -57,4 +63,8 @@ export class KazooExceptionFilter implements ExceptionFilter {
 
 function plain(status: number, message: string, text: string): KazooRendering {
   return { status, message, data: { message: text }, headers: {} };
+}
+
+function errorText(e: unknown): string {
+  return (e as Error)?.message ?? String(e);
 }

@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FlushError } from '../flush/flush-registrations.service';
 import { ApiError } from '../common/api-error';
 import { DialectRendering, renderDialectError } from './dialect-error.render';
+import { isTransientDbError } from '@app/persistence';
 
 export class DialectExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('DialectApi');
@@ -30,6 +31,13 @@ export class DialectExceptionFilter implements ExceptionFilter {
     if (exception instanceof ApiError) return renderDialectError(exception);
     if (exception instanceof FlushError && exception.code === 'bus_unavailable')
       return renderDialectError(ApiError.unavailable(exception.message));
+    if (isTransientDbError(exception)) {
+      // The database away: 503, try again later, not a 500 the client cannot read.
+      this.logger.warn(
+        `request ${String(req.id)}: database unavailable: ${(exception as Error)?.message ?? String(exception)}`,
+      );
+      return renderDialectError(ApiError.databaseUnavailable());
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404)
