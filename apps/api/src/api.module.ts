@@ -25,6 +25,8 @@ import { ApiAuthController } from './kazoo/api-auth.controller';
 import { KazooExceptionFilter } from './kazoo/kazoo-exception.filter';
 import { KazooRegistrationsController } from './kazoo/registrations.controller';
 import { KazooListService } from './kazoo/kazoo-list.service';
+import { ReconcileController } from './kazoo/reconcile.controller';
+import { ReconcileRegistrationsService } from '../../ingest/src/reconcile/reconcile-registrations.service';
 import { AccountScopeService } from './sipxcom/account-scope.service';
 import { SipxcomRegistrationsController } from './sipxcom/sipxcom-registrations.controller';
 import { SipxcomRegistrationsService } from './sipxcom/sipxcom-registrations.service';
@@ -43,6 +45,7 @@ export class ApiModule {
         HealthController,
         ApiAuthController,
         KazooRegistrationsController,
+        ReconcileController,
         ChangesController,
         ChangeSchemaController,
         RegistrationHistoryController,
@@ -60,6 +63,7 @@ export class ApiModule {
         RegQueryResponder,
         ApiAuthRateLimiter,
         KazooListService,
+        ReconcileRegistrationsService,
         CommandPublisher,
         FlushRegistrationsService,
         AccountScopeService,

@@ -8,6 +8,10 @@ import { ChangeRelayService } from './change-relay.service';
 import { ExpirySweeperService } from './expiry-sweeper.service';
 import { HealthController, INGEST_TRANSPORT } from './health.controller';
 import { IngestService } from './ingest.service';
+import {
+  RECONCILE_TRIGGERS,
+  ReconcileRegistrationsService,
+} from './reconcile/reconcile-registrations.service';
 import { RegistrationEventsController } from './registration-events.controller';
 
 @Module({})
@@ -29,6 +33,8 @@ export class IngestModule {
         IngestService,
         ExpirySweeperService,
         ChangeRelayService,
+        ReconcileRegistrationsService,
+        { provide: RECONCILE_TRIGGERS, useValue: true },
         { provide: MetricsService, useValue: metrics },
         { provide: INGEST_TRANSPORT, useValue: transport },
       ],

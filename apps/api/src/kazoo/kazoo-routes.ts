@@ -9,6 +9,7 @@ export const KAZOO_ROUTES: { path: RegExp; methods: string[] }[] = [
   { path: /^\/v2\/accounts\/[^/]+\/registrations\/history\/?$/, methods: ['GET', 'DELETE'] },
   { path: /^\/v2\/accounts\/[^/]+\/registrations\/[^/]+\/?$/, methods: ['DELETE'] },
   { path: /^\/v2\/registrations\/count\/?$/, methods: ['GET'] },
+  { path: /^\/v2\/registrations\/reconcile\/?$/, methods: ['POST'] },
   { path: /^\/v2\/registrations\/?$/, methods: ['GET'] },
 ];
 
