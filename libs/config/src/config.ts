@@ -104,6 +104,8 @@ export const configSchema = z.object({
   RECONCILE_INTERVAL_S: int(0, 7 * 24 * 3600).default(0),
   /** Quiet time after the last answer before a proxy that sends no reg_sync_complete counts as done. */
   RECONCILE_SETTLE_MS: int(50, 60_000).default(1000),
+  /** How long to wait for the first answer, and for every proxy that holds live bindings. */
+  RECONCILE_FIRST_ANSWER_MS: int(100, 600_000).default(5000),
   /** Collecting the answers never lasts longer than this. */
   RECONCILE_TIMEOUT_MS: int(1000, 600_000).default(60_000),
   /** FreeSWITCH command routing key per switch: "fs1=key1,fs2=key2"; others use the default. */

@@ -22,6 +22,11 @@ export interface RegSyncOptions {
   durable: boolean;
   /** Quiet time after the last answer before a proxy without reg_sync_complete counts as done. */
   settleMs: number;
+  /**
+   * How long to wait for a first answer, and for every expected proxy's (a proxy lists its
+   * whole location table before its first answer: over a second for 10,000 contacts).
+   */
+  firstAnswerMs: number;
   /** Collecting never lasts longer than this. */
   timeoutMs: number;
   /** Proxies (nodes) expected to answer: once all said reg_sync_complete, no quiet wait. */
@@ -91,6 +96,7 @@ export async function requestProxySnapshot(opts: RegSyncOptions): Promise<ProxyS
 
     // Taken before publishing: an event of the ingest at or after it is newer than any answer.
     const startedUs = Date.now() * 1000;
+    const publishedAt = Date.now();
     lastAt = Date.now();
     ch.publish(
       'registrar',
@@ -116,12 +122,15 @@ export async function requestProxySnapshot(opts: RegSyncOptions): Promise<ProxyS
       (opts.expectedNodes ?? []).every((e) => nodes.has(e));
     const deadline = Date.now() + opts.timeoutMs;
     let wentQuiet = false;
-    for (;;) {
-      const quietMs = Date.now() - lastAt;
-      if (Date.now() >= deadline) break;
+    for (; ; await new Promise((r) => setTimeout(r, 10))) {
+      const now = Date.now();
+      const quietMs = now - lastAt;
+      if (now >= deadline) break;
       if (allDone() && quietMs >= Math.min(50, opts.settleMs)) break;
+      const someoneMissing =
+        nodes.size === 0 || (opts.expectedNodes ?? []).some((e) => !nodes.has(e));
+      if (someoneMissing && now - publishedAt < opts.firstAnswerMs) continue;
       if ((wentQuiet = quietMs >= opts.settleMs)) break;
-      await new Promise((r) => setTimeout(r, 10));
     }
     await ch.close().catch(() => undefined);
     const complete = [...nodes.entries()]

@@ -76,6 +76,7 @@ export class ReconcileRegistrationsService implements OnApplicationBootstrap, On
       queuePrefix: this.config.QUEUE_PREFIX,
       durable: this.config.KAZOO_EXCHANGE_DURABLE,
       settleMs: this.config.RECONCILE_SETTLE_MS,
+      firstAnswerMs: this.config.RECONCILE_FIRST_ANSWER_MS,
       timeoutMs: this.config.RECONCILE_TIMEOUT_MS,
       expectedNodes: await this.store.kazooNodes(),
     });
