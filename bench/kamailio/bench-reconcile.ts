@@ -11,6 +11,8 @@
 // Own database and vhost (KAMAILIO_BENCH_DATABASE_URL / _AMQP_URL). Figures: docs/benchmarks.md.
 import 'reflect-metadata';
 import { loadavg } from 'node:os';
+import { cpuSeconds, cpuSnapshot } from '../support/proc-cpu';
+import { readFileSync } from 'node:fs';
 import { Client, Pool } from 'pg';
 import { loadConfig } from '@app/config';
 import { requestProxySnapshot } from '@app/messaging/reg-sync.client';
@@ -70,6 +72,17 @@ async function main(): Promise<void> {
     startTimeoutMs: 60_000,
   });
   try {
+    // Kamailio's processes: its main one and the workers it forked.
+    const kamPids = new Set<number>([kam.pid]);
+    for (const [pid] of cpuSnapshot()) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === kam.pid)
+          kamPids.add(pid);
+      } catch {
+        // gone
+      }
+    }
     const phones = makePhones({ count: PHONES + FIFTH, realms: REALMS, domain: 'bench.test' });
     const sippPort = await findFreePort();
     let cseq = 1;
@@ -103,6 +116,8 @@ async function main(): Promise<void> {
     const run = async (name: string) => {
       const expected = await kamailioSet();
       const load = loadavg()[0].toFixed(2);
+      const cpu0 = cpuSnapshot();
+      const node0 = process.cpuUsage();
       const t0 = performance.now();
       const snapshot = await requestProxySnapshot({
         amqpUrl: AMQP_URL,
@@ -116,13 +131,21 @@ async function main(): Promise<void> {
       const t1 = performance.now();
       const r = await store.reconcile(snapshot);
       const t2 = performance.now();
+      const cpu1 = cpuSnapshot();
+      const node = process.cpuUsage(node0);
+      const cpu = (pick: (pid: number, comm: string) => boolean) =>
+        cpuSeconds(cpu0, cpu1, pick).toFixed(2);
+      const a = snapshot.answeredMs;
       const actual = await productSet();
       const equal = JSON.stringify(actual) === JSON.stringify(expected);
       console.log(
         `${name}: ${expected.length} held; request→table equal ${Math.round(t2 - t0)} ms ` +
           `(answers ${Math.round(t1 - t0)} ms, write ${Math.round(t2 - t1)} ms); ` +
           `added ${r.added}, refreshed ${r.refreshed}, ended ${r.ended}, kept ${r.kept}; ` +
-          `table equal: ${equal}; load ${load}`,
+          `table equal: ${equal}; load ${load}; first/last answer at ${a?.first}/${a?.last} ms; ` +
+          `CPU s: node ${((node.user + node.system) / 1e6).toFixed(2)}, kamailio ` +
+          `${cpu((pid, c) => c === 'kamailio' && kamPids.has(pid))}, ` +
+          `rabbitmq (all vhosts) ${cpu((_, c) => c === 'beam.smp')}`,
       );
       if (!equal) throw new Error(`${name}: the table differs from Kamailio's`);
       return t2 - t0;

@@ -53,12 +53,14 @@ export interface KazooStack {
 export async function startKazooStack(
   realms: readonly number[],
   kamailio: Partial<KamailioOptions> = {},
+  /** Configuration of both apps, over testConfig's. */
+  env: Partial<Record<string, string>> = {},
 ): Promise<KazooStack> {
-  const ingest = await startIngest();
+  const ingest = await startIngest(env);
   let api: Awaited<ReturnType<typeof startApiApp>> | undefined;
   let kam: KamailioHandle | undefined;
   try {
-    api = await startApiApp(testConfig());
+    api = await startApiApp(testConfig(env));
     const sipPort = await findFreePort();
     kam = await startKamailio({ ...kamailio, amqpUrl: TEST_AMQP_URL, sipPort });
     const domain = `p${sipPort}.e2e.test`;

@@ -64,11 +64,13 @@ export async function requestProxySnapshot(opts: RegSyncOptions): Promise<ProxyS
       return n;
     };
     let lastAt = Date.now();
+    let firstAt: number | undefined;
     await ch.consume(
       queue,
       (m) => {
         if (!m) return;
         lastAt = Date.now();
+        firstAt ??= lastAt;
         let body: Record<string, unknown> | undefined;
         try {
           body = JSON.parse(m.content.toString('utf8')) as Record<string, unknown>;
@@ -137,7 +139,11 @@ export async function requestProxySnapshot(opts: RegSyncOptions): Promise<ProxyS
       // Without reg_sync_complete (a stock Kazoo Kamailio): having answered and gone quiet.
       .filter(([name, n]) => name !== '' && (n.count === undefined ? wentQuiet && !n.bad : done(n)))
       .map(([name]) => name);
-    return { startedUs, held, complete, rejected };
+    const answeredMs =
+      firstAt === undefined
+        ? undefined
+        : { first: firstAt - publishedAt, last: lastAt - publishedAt };
+    return { startedUs, held, complete, rejected, answeredMs };
   } finally {
     await conn.close().catch(() => undefined);
   }

@@ -18,6 +18,8 @@ export interface ProxySnapshot {
   complete: string[];
   /** Answers that were not a valid reg_success (their reasons, for the log). */
   rejected: string[];
+  /** Milliseconds from publishing reg_sync to the first and the last answer (for figures). */
+  answeredMs?: { first: number; last: number };
 }
 
 export interface ReconcileOptions {
