@@ -102,8 +102,11 @@ export const configSchema = z.object({
   RECONCILE_ON_START: bool.default(true),
   /** Also every this many seconds (0: never). Each run makes every Kamailio republish all it holds. */
   RECONCILE_INTERVAL_S: int(0, 7 * 24 * 3600).default(0),
-  /** Quiet time after the last answer before a proxy that sends no reg_sync_complete counts as done. */
-  RECONCILE_SETTLE_MS: int(50, 60_000).default(1000),
+  /**
+   * Quiet time after the last answer before a proxy that sends no reg_sync_complete (a stock
+   * Kazoo Kamailio) counts as done: a pause that long mid-answer would end bindings it holds.
+   */
+  RECONCILE_SETTLE_MS: int(50, 60_000).default(3000),
   /** How long to wait for the first answer, and for every proxy that holds live bindings. */
   RECONCILE_FIRST_ANSWER_MS: int(100, 600_000).default(5000),
   /** Collecting the answers never lasts longer than this. */
