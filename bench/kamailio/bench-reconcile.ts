@@ -64,6 +64,9 @@ async function main(): Promise<void> {
   const ds = createDataSource(DATABASE_URL, 4, 'registrations-reconcile-bench');
   await ds.initialize();
   const store = new RegistrationStore(ds, config);
+  // The planner path's steps (read the AORs with locks, plan, write), summed per run.
+  const steps: Record<string, number> = {};
+  store.onStep = (step, s) => (steps[step] = (steps[step] ?? 0) + s);
   const pool = new Pool({ connectionString: DATABASE_URL, max: 2 });
   const kam = await startKamailio({
     amqpUrl: AMQP_URL,
@@ -129,6 +132,7 @@ async function main(): Promise<void> {
         expectedNodes: await store.kazooNodes(),
       });
       const t1 = performance.now();
+      for (const k of Object.keys(steps)) delete steps[k];
       const r = await store.reconcile(snapshot);
       const t2 = performance.now();
       const cpu1 = cpuSnapshot();
@@ -143,6 +147,9 @@ async function main(): Promise<void> {
           `(answers ${Math.round(t1 - t0)} ms, write ${Math.round(t2 - t1)} ms); ` +
           `added ${r.added}, refreshed ${r.refreshed}, ended ${r.ended}, kept ${r.kept}; ` +
           `table equal: ${equal}; load ${load}; first/last answer at ${a?.first}/${a?.last} ms; ` +
+          `planner steps ms: ${Object.entries(steps)
+            .map(([k, v]) => `${k} ${Math.round(v * 1000)}`)
+            .join(', ')}; ` +
           `CPU s: node ${((node.user + node.system) / 1e6).toFixed(2)}, kamailio ` +
           `${cpu((pid, c) => c === 'kamailio' && kamPids.has(pid))}, ` +
           `rabbitmq (all vhosts) ${cpu((_, c) => c === 'beam.smp')}`,
