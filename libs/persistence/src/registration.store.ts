@@ -382,6 +382,23 @@ export class RegistrationStore {
    * held contacts as events through the ordinary planner, as the ingest applies a batch.
    */
   async reconcile(snapshot: ProxySnapshot, nowUs = Date.now() * 1000): Promise<ReconcileResult> {
+    // The rows read are locked, but the ingest may insert a key the answers hold meanwhile: the
+    // write then conflicts (RGW01) and the whole plan is made again on the new state.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.reconcileOnce(snapshot, nowUs);
+      } catch (e) {
+        const err = e as { code?: string; driverError?: { code?: string } };
+        const conflict =
+          e instanceof WriteConflict ||
+          (err.driverError?.code ?? err.code) === WRITE_CONFLICT_SQLSTATE;
+        if (!conflict || attempt >= MAX_ATTEMPTS) throw e;
+        this.writeConflicts++;
+      }
+    }
+  }
+
+  private async reconcileOnce(snapshot: ProxySnapshot, nowUs: number): Promise<ReconcileResult> {
     const { result, accountsWritten } = await this.inTransaction(async (q) => {
       await q.query(`SELECT pg_advisory_xact_lock(7406313)`);
       const keys = snapshot.held.map((e) => [
