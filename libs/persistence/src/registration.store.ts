@@ -43,6 +43,8 @@ import { bindingSelect, COLUMN_NAMES, fromBindingRow } from './binding-columns';
 const OPTIMISTIC_ATTEMPTS = 1;
 /** Attempts in all (only a new key inserted by someone else can conflict under row locks). */
 const MAX_ATTEMPTS = 6;
+/** Held contacts applied per statement by a reconciliation. */
+const RECONCILE_SLICE = 1000;
 
 export interface BatchOptions {
   /** The calling lane's read-ahead: taken for this batch, started for the next one. */
@@ -420,14 +422,20 @@ export class RegistrationStore {
         plan.end.length > 0
           ? await this.endIn(q, { ids: plan.end }, 'reconciled', { atUs: nowUs })
           : [];
-      let applied = {
+      const applied = {
         result: { changes: [] as BindingChange[] },
         accountsWritten: [] as AccountUpsert[],
       };
-      if (plan.apply.length > 0) {
+      // In slices the size of the ingest's batches (each reads what the previous ones wrote), so
+      // that a proxy holding 100,000 contacts is not one 100 MB JSON parameter. (Not faster at
+      // 10,000: docs/benchmarks.md, "Reconciliation".)
+      for (let i = 0; i < plan.apply.length; i += RECONCILE_SLICE) {
+        const slice = plan.apply.slice(i, i + RECONCILE_SLICE);
         const realms = new Set<string>();
-        for (const e of plan.apply) if (!e.account) realms.add(e.realm.toLowerCase());
-        applied = await this.applyOnce(q, plan.apply, batchAors(plan.apply), realms, {});
+        for (const e of slice) if (!e.account) realms.add(e.realm.toLowerCase());
+        const once = await this.applyOnce(q, slice, batchAors(slice), realms, {});
+        applied.result.changes.push(...once.result.changes);
+        applied.accountsWritten.push(...once.accountsWritten);
       }
       const added = applied.result.changes.filter((c) => c.change === 'registered').length;
       const reconciled: ReconcileResult = {
