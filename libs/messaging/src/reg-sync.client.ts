@@ -132,6 +132,7 @@ export async function requestProxySnapshot(opts: RegSyncOptions): Promise<ProxyS
       const someoneMissing =
         nodes.size === 0 || (opts.expectedNodes ?? []).some((e) => !nodes.has(e));
       if (someoneMissing && now - publishedAt < opts.firstAnswerMs) continue;
+      if (nodes.size === 0) break; // nobody answered in time: nothing to wait for
       if ((wentQuiet = quietMs >= opts.settleMs)) break;
     }
     await ch.close().catch(() => undefined);
