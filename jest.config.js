@@ -12,7 +12,7 @@ const esmOnly = [
 ];
 const transformIgnorePatterns = ['/node_modules/(?!content-disposition/)'];
 const moduleNameMapper = {
-  '^@app/(registrations|persistence|messaging|config|observability)(/.*)?$':
+  '^@app/(registrations|persistence|messaging|config|observability|reconcile)(/.*)?$':
     '<rootDir>/libs/$1/src$2',
 };
 module.exports = {

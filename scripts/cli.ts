@@ -4,6 +4,8 @@
 // --name NAME --password PASSWORD` (or `--password -` to read it from stdin) creates a sipXcom
 // dialect user, or sets a new password, and prints {"account_id", "user"}; `api-keys:revoke`
 // and `tokens:revoke` (credentials-cli.ts) print {"revoked_api_keys", "revoked_tokens"}.
+// `npm run cli -- registrations:reconcile` reconciles the table with the proxies now
+// (docs/reconciliation.md) and prints what changed.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -17,7 +19,9 @@ import {
   DialectUserError,
   DialectUserStore,
   initializeDataSource,
+  RegistrationStore,
 } from '@app/persistence';
+import { ReconcileRegistrationsService } from '@app/reconcile';
 import { isRevokeCommand, revoke } from './credentials-cli';
 
 const USAGE = `usage:
@@ -26,6 +30,7 @@ const USAGE = `usage:
   npm run cli -- users:create --account ACCOUNT_ID --name NAME --password PASSWORD|-
   npm run cli -- api-keys:revoke (--key API_KEY | --account ACCOUNT_ID)
   npm run cli -- tokens:revoke (--token=AUTH_TOKEN | --account ACCOUNT_ID)
+  npm run cli -- registrations:reconcile
 (a value that begins with '-', as a token may, is given as --token=VALUE)`;
 
 class UsageError extends Error {}
@@ -48,6 +53,15 @@ async function main(argv: string[]): Promise<void> {
     strict: true,
   });
   if (command === 'users:create') return createUser(values);
+  if (command === 'registrations:reconcile')
+    return withDatabase(async (ds) => {
+      const config = loadConfig();
+      const r = await new ReconcileRegistrationsService(
+        new RegistrationStore(ds, config),
+        config,
+      ).run();
+      console.log(JSON.stringify(r));
+    });
   if (isRevokeCommand(command)) {
     const only = command === 'api-keys:revoke' ? values.key : values.token;
     if ((only === undefined) === (values.account === undefined))

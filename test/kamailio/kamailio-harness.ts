@@ -23,6 +23,7 @@ import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as amqp from 'amqplib';
+import * as pg from 'pg';
 import { assertInstalled } from '../../scripts/test/requirements';
 import { closeAtEnd } from '../support/cleanup';
 
@@ -37,6 +38,13 @@ export interface KamailioOptions {
   nodeHostname?: string;
   /** App-Name of published messages. Default "kamailio-harness". */
   appName?: string;
+  /**
+   * A Postgres server URL (e.g. the tests' TEST_DATABASE_URL; its database name is ignored):
+   * usrloc is written through to a database of this instance's own on it (dropped by stop()),
+   * and Kazoo's reg_sync is answered (registrar-sync-role.cfg, adapted), as the reconciliation
+   * needs. Default: usrloc in memory only, no reg_sync.
+   */
+  usrlocDb?: string;
   /** Publish Status "Expired" when usrloc expires a contact. Real Kazoo Kamailio does not. */
   publishExpired?: boolean;
   /** usrloc timer (s): how late after its expiry a contact is removed. Default 1. */
@@ -91,6 +99,10 @@ export interface KamailioHandle {
   pid: number;
   /** Queue Kamailio consumes reg_flush from (bound to registrar / registration.flush.*). */
   flushQueue: string;
+  /** Queue it consumes reg_sync from (registration.sync), when started with usrlocDb. */
+  syncQueue?: string;
+  /** Node of the messages it publishes: "kamailio@<nodeHostname>". */
+  node: string;
   /** Raw JSON-RPC call; rejects with the RPC error message. */
   rpc<T>(method: string, params?: Array<string | number>): Promise<T>;
   /** Contacts (bindings) in usrloc: all of them (statistics), or those of one realm (dump). */
@@ -137,6 +149,10 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioHand
   const nodeHostname = opts.nodeHostname ?? 'harness.kamailio';
   // One queue per instance: two Kamailios on one vhost must each receive every flush.
   const flushQueue = `registrar-flush-${nodeHostname}-${opts.sipPort}`;
+  const syncQueue = opts.usrlocDb ? `registrar-sync-${nodeHostname}-${opts.sipPort}` : undefined;
+  const usrlocDb = opts.usrlocDb
+    ? await createUsrlocDb(opts.usrlocDb, `kamailio_usrloc_${process.pid}_${opts.sipPort}`)
+    : undefined;
   const configPath = join(workDir, 'kamailio.cfg');
   const logPath = join(workDir, 'kamailio.log');
   // ';' and '"' would break the modparam strings of the rendered config.
@@ -145,7 +161,12 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioHand
   writeFileSync(
     configPath,
     renderConfig({
-      DEFINES: opts.publishExpired ? '#!define PUBLISH_EXPIRED' : '',
+      DEFINES: [
+        opts.publishExpired ? '#!define PUBLISH_EXPIRED' : '',
+        opts.usrlocDb ? '#!define USRLOC_DB' : '',
+      ].join('\n'),
+      USRLOC_DB_URL: usrlocDb?.url ?? 'unused',
+      SYNC_QUEUE: syncQueue ?? 'unused',
       SIP_PORT: opts.sipPort,
       WORK_DIR: workDir,
       AMQP_URL: opts.amqpUrl,
@@ -229,6 +250,7 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioHand
     await new Promise((r) => setTimeout(r, 100));
     for (const pid of workers) signal(pid, 'SIGKILL');
     await new Promise<void>((resolve) => log.end(resolve));
+    await usrlocDb?.drop().catch(() => undefined);
   };
 
   try {
@@ -238,7 +260,10 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioHand
           `kamailio exited during start-up${spawnError ? `: ${spawnError.message}` : ''}`,
         );
       await rpc<string>('core.version');
-      return consumerAttached(opts.amqpUrl, flushQueue);
+      return (
+        (await consumerAttached(opts.amqpUrl, flushQueue)) &&
+        (syncQueue === undefined || (await consumerAttached(opts.amqpUrl, syncQueue)))
+      );
     });
   } catch (err) {
     await stop();
@@ -292,6 +317,8 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioHand
     logPath,
     pid: child.pid ?? -1,
     flushQueue,
+    syncQueue,
+    node: `kamailio@${nodeHostname}`,
     rpc,
     stats,
     dump,
@@ -308,6 +335,63 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioHand
   };
   // In a test file: stopped when the file ends if the file does not stop it.
   return closeAtEnd(`kamailio :${opts.sipPort}`, handle, 'stop');
+}
+
+/**
+ * A database of its own for usrloc (Kamailio's Postgres schema, /usr/share/kamailio/postgres/
+ * usrloc-create.sql, table version 9, with `expires` and `last_modified` as BIGINT Unix seconds
+ * for usrloc's expires_type 1). Returns its URL and how to drop it.
+ */
+async function createUsrlocDb(
+  serverUrl: string,
+  name: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  assertInstalled(['kamailio postgres module (db_postgres.so)']);
+  const admin = new URL(serverUrl);
+  admin.pathname = '/postgres';
+  const run = async (url: string, sql: string) => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await run(admin.toString(), `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await run(admin.toString(), `CREATE DATABASE "${name}"`);
+  const db = new URL(serverUrl);
+  db.pathname = `/${name}`;
+  await run(
+    db.toString(),
+    `CREATE TABLE version (id SERIAL PRIMARY KEY NOT NULL, table_name VARCHAR(32) NOT NULL,
+       table_version INTEGER DEFAULT 0 NOT NULL, CONSTRAINT version_table_name_idx UNIQUE (table_name));
+     CREATE TABLE location (
+       id SERIAL PRIMARY KEY NOT NULL, ruid VARCHAR(64) DEFAULT '' NOT NULL,
+       username VARCHAR(64) DEFAULT '' NOT NULL, domain VARCHAR(64) DEFAULT NULL,
+       contact VARCHAR(512) DEFAULT '' NOT NULL, received VARCHAR(128) DEFAULT NULL,
+       path VARCHAR(512) DEFAULT NULL, expires BIGINT DEFAULT 0 NOT NULL, q REAL DEFAULT 1.0 NOT NULL,
+       callid VARCHAR(255) DEFAULT 'Default-Call-ID' NOT NULL, cseq INTEGER DEFAULT 1 NOT NULL,
+       last_modified BIGINT DEFAULT 0 NOT NULL, flags INTEGER DEFAULT 0 NOT NULL,
+       cflags INTEGER DEFAULT 0 NOT NULL, user_agent VARCHAR(255) DEFAULT '' NOT NULL,
+       socket VARCHAR(64) DEFAULT NULL, methods INTEGER DEFAULT NULL, instance VARCHAR(255) DEFAULT NULL,
+       reg_id INTEGER DEFAULT 0 NOT NULL, server_id INTEGER DEFAULT 0 NOT NULL,
+       connection_id INTEGER DEFAULT 0 NOT NULL, keepalive INTEGER DEFAULT 0 NOT NULL,
+       partition INTEGER DEFAULT 0 NOT NULL, CONSTRAINT location_ruid_idx UNIQUE (ruid));
+     CREATE INDEX location_account_contact_idx ON location (username, domain, contact);
+     CREATE INDEX location_expires_idx ON location (expires);
+     INSERT INTO version (table_name, table_version) VALUES ('location', '9');
+     CREATE TABLE location_attrs (
+       id SERIAL PRIMARY KEY NOT NULL, ruid VARCHAR(64) DEFAULT '' NOT NULL,
+       username VARCHAR(64) DEFAULT '' NOT NULL, domain VARCHAR(64) DEFAULT NULL,
+       aname VARCHAR(64) DEFAULT '' NOT NULL, atype INTEGER DEFAULT 0 NOT NULL,
+       avalue VARCHAR(512) DEFAULT '' NOT NULL, last_modified BIGINT DEFAULT 0 NOT NULL);
+     INSERT INTO version (table_name, table_version) VALUES ('location_attrs', '1');`,
+  );
+  return {
+    url: db.toString(),
+    drop: () => run(admin.toString(), `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
 }
 
 export class RpcError extends Error {

@@ -11,7 +11,7 @@ import { connectTestBroker } from '../support/amqp';
 import { Harness, startIngest } from '../support/ingest-harness';
 import { accountIdOf } from '../support/messages';
 import { TEST_AMQP_URL, testConfig } from '../support/test-env';
-import { findFreePort, KamailioHandle, startKamailio } from './kamailio-harness';
+import { findFreePort, KamailioHandle, KamailioOptions, startKamailio } from './kamailio-harness';
 import { contactOf, Phone } from '../sipp/make-phones';
 
 export interface KazooReply<T> {
@@ -24,6 +24,8 @@ export type KazooItem = Record<string, string | number | boolean>;
 
 export interface KazooStack {
   ingest: Harness;
+  /** The API app (its stores, for tests that make more accounts or keys). */
+  api: Awaited<ReturnType<typeof startApiApp>>;
   kam: KamailioHandle;
   /** Realms are realmNN.<domain>: unique per run, since a reg_flush reaches every Kamailio on the vhost. */
   domain: string;
@@ -48,14 +50,19 @@ export interface KazooStack {
   stop(): Promise<void>;
 }
 
-export async function startKazooStack(realms: readonly number[]): Promise<KazooStack> {
-  const ingest = await startIngest();
+export async function startKazooStack(
+  realms: readonly number[],
+  kamailio: Partial<KamailioOptions> = {},
+  /** Configuration of both apps, over testConfig's. */
+  env: Partial<Record<string, string>> = {},
+): Promise<KazooStack> {
+  const ingest = await startIngest(env);
   let api: Awaited<ReturnType<typeof startApiApp>> | undefined;
   let kam: KamailioHandle | undefined;
   try {
-    api = await startApiApp(testConfig());
+    api = await startApiApp(testConfig(env));
     const sipPort = await findFreePort();
-    kam = await startKamailio({ amqpUrl: TEST_AMQP_URL, sipPort });
+    kam = await startKamailio({ ...kamailio, amqpUrl: TEST_AMQP_URL, sipPort });
     const domain = `p${sipPort}.e2e.test`;
 
     const accounts = api.app.get(AccountStore);
@@ -102,6 +109,7 @@ export async function startKazooStack(realms: readonly number[]): Promise<KazooS
     const a = api;
     return {
       ingest,
+      api,
       kam,
       domain,
       apiUrl,

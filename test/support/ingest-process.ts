@@ -47,6 +47,7 @@ export async function startIngestProcess(
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
         ...laneEnv(), // as testConfig (test-env.ts)
         SWEEP_INTERVAL_MS: '600000',
+        RECONCILE_ON_START: 'false', // as testConfig (test-env.ts)
         ...env,
       },
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -28,6 +28,11 @@ export function testConfig(overrides: Partial<Record<string, string>> = {}): App
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     INGEST_BATCH_LINGER_MS: '5',
     SWEEP_INTERVAL_MS: '200',
+    // The product reconciles with the proxies at start (a reg_sync): a test that wants it says so.
+    RECONCILE_ON_START: 'false',
+    // …and a reconciliation asked of an app with no Kamailio answering (a generated request)
+    // gives up soon.
+    RECONCILE_FIRST_ANSWER_MS: '300',
     // Lanes (docs/design.md): the product's default (1 on a 2-core machine); INGEST_LANES=4 in
     // the environment runs the suites with 4 lanes (and a pool large enough for them).
     ...laneEnv(),

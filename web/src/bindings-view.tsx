@@ -27,7 +27,7 @@ import { FlushRequest, FlushDialog } from './flush-dialog';
 import { PhoneAction, PhoneActionDialog } from './phone-actions';
 
 const PAGE_SIZE = 50;
-const ENDS = new Set(['unregistered', 'expired', 'flushed', 'replaced']);
+const ENDS = new Set(['unregistered', 'expired', 'flushed', 'replaced', 'reconciled']);
 
 interface ListState {
   rows: BindingItem[];

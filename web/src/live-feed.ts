@@ -11,6 +11,7 @@ export const CHANGES = [
   'expired',
   'flushed',
   'replaced',
+  'reconciled',
 ] as const;
 export type ChangeKind = (typeof CHANGES)[number];
 

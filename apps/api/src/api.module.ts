@@ -26,6 +26,8 @@ import { KazooExceptionFilter } from './kazoo/kazoo-exception.filter';
 import { KazooRegistrationsController } from './kazoo/registrations.controller';
 import { KazooListService } from './kazoo/kazoo-list.service';
 import { AccountScopeService } from './common/account-scope.service';
+import { ReconcileController } from './kazoo/reconcile.controller';
+import { ReconcileRegistrationsService } from '@app/reconcile';
 import { SipxcomRegistrationsController } from './sipxcom/sipxcom-registrations.controller';
 import { SipxcomRegistrationsService } from './sipxcom/sipxcom-registrations.service';
 
@@ -43,6 +45,7 @@ export class ApiModule {
         HealthController,
         ApiAuthController,
         KazooRegistrationsController,
+        ReconcileController,
         ChangesController,
         ChangeSchemaController,
         RegistrationHistoryController,
@@ -60,6 +63,7 @@ export class ApiModule {
         RegQueryResponder,
         ApiAuthRateLimiter,
         KazooListService,
+        ReconcileRegistrationsService,
         CommandPublisher,
         FlushRegistrationsService,
         AccountScopeService,

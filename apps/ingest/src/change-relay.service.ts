@@ -159,7 +159,7 @@ function kazooNotification(
   const name =
     r.change === 'registered'
       ? 'register'
-      : ['unregistered', 'expired', 'flushed'].includes(r.change)
+      : ['unregistered', 'expired', 'flushed', 'reconciled'].includes(r.change)
         ? 'deregister'
         : undefined;
   if (!name) return undefined;

@@ -1,4 +1,5 @@
-// The ingest app: AMQP consumer (proxy events → Postgres), expiry sweeper, health and metrics.
+// The ingest app: AMQP consumer (proxy events → Postgres), expiry sweeper, reconciliation with
+// the proxies, health and metrics.
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@app/config';
 import { PersistenceModule } from '@app/persistence';
@@ -8,6 +9,8 @@ import { ChangeRelayService } from './change-relay.service';
 import { ExpirySweeperService } from './expiry-sweeper.service';
 import { HealthController, INGEST_TRANSPORT } from './health.controller';
 import { IngestService } from './ingest.service';
+import { ReconcileRegistrationsService } from '@app/reconcile';
+import { ReconcileScheduler } from './reconcile-scheduler';
 import { RegistrationEventsController } from './registration-events.controller';
 
 @Module({})
@@ -29,6 +32,8 @@ export class IngestModule {
         IngestService,
         ExpirySweeperService,
         ChangeRelayService,
+        ReconcileRegistrationsService,
+        ReconcileScheduler,
         { provide: MetricsService, useValue: metrics },
         { provide: INGEST_TRANSPORT, useValue: transport },
       ],

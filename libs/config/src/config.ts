@@ -93,6 +93,24 @@ export const configSchema = z.object({
   /** PUT /v2/api_auth attempts a minute per client address and per API key (429 beyond). */
   API_AUTH_RATE_PER_CLIENT: int(1, 1_000_000).default(120),
   API_AUTH_RATE_PER_KEY: int(1, 1_000_000).default(30),
+  /**
+   * Reconciliation with the proxies (docs/reconciliation.md): reg_sync asks every Kamailio to
+   * republish what it holds; bindings it no longer holds end (`reconciled`), missing ones are
+   * added. On by default at ingest start: events lost while the ingest was away (queue purged
+   * or deleted, broker failover) are repaired at once, for one republish per proxy.
+   */
+  RECONCILE_ON_START: bool.default(true),
+  /** Also every this many seconds (0: never). Each run makes every Kamailio republish all it holds. */
+  RECONCILE_INTERVAL_S: int(0, 7 * 24 * 3600).default(0),
+  /**
+   * Quiet time after the last answer before a proxy that sends no reg_sync_complete (a stock
+   * Kazoo Kamailio) counts as done: a pause that long mid-answer would end bindings it holds.
+   */
+  RECONCILE_SETTLE_MS: int(50, 60_000).default(3000),
+  /** How long to wait for the first answer, and for every proxy that holds live bindings. */
+  RECONCILE_FIRST_ANSWER_MS: int(100, 600_000).default(5000),
+  /** Collecting the answers never lasts longer than this. */
+  RECONCILE_TIMEOUT_MS: int(1000, 600_000).default(60_000),
   /** FreeSWITCH command routing key per switch: "fs1=key1,fs2=key2"; others use the default. */
   FS_COMMAND_ROUTING_KEY: z.string().min(1).default('commandBindingKey'),
   FS_COMMAND_ROUTING_KEYS: z.string().default(''),

@@ -16,7 +16,15 @@ export const CHANGE_EVENT_SCHEMA = {
       description: 'Position in the feed; resume after it with Last-Event-ID or ?since=',
     },
     change: {
-      enum: ['registered', 'refreshed', 'unregistered', 'expired', 'flushed', 'replaced'],
+      enum: [
+        'registered',
+        'refreshed',
+        'unregistered',
+        'expired',
+        'flushed',
+        'replaced',
+        'reconciled',
+      ],
       description: '`refreshed` only when CHANGE_FEED_REFRESHES=true',
     },
     occurred_at: {

@@ -8,3 +8,4 @@ export * from './amqp.transport';
 export * from './publisher';
 export * from './proxy-commands';
 export * from './change-event.schema';
+export * from './reg-sync.client';

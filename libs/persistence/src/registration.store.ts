@@ -34,6 +34,8 @@ import {
   bindingKey,
   EndReason,
   planBatch,
+  planReconcile,
+  ProxySnapshot,
   RegistrationEvent,
 } from '@app/registrations';
 import { bindingSelect, COLUMN_NAMES, fromBindingRow } from './binding-columns';
@@ -42,6 +44,8 @@ import { bindingSelect, COLUMN_NAMES, fromBindingRow } from './binding-columns';
 const OPTIMISTIC_ATTEMPTS = 1;
 /** Attempts in all (only a new key inserted by someone else can conflict under row locks). */
 const MAX_ATTEMPTS = 6;
+/** Held contacts applied per statement by a reconciliation. */
+const RECONCILE_SLICE = 1000;
 
 export interface BatchOptions {
   /** The calling lane's read-ahead: taken for this batch, started for the next one. */
@@ -66,6 +70,20 @@ export interface BatchResult {
   duplicates: number;
   unassigned: number;
   changes: BindingChange[];
+}
+
+/** What a reconciliation did (docs/reconciliation.md). */
+export interface ReconcileResult {
+  /** Held contacts the table lacked (or had ended): registered again. */
+  added: number;
+  /** Held contacts the table had with another expiry or Call-ID: refreshed. */
+  refreshed: number;
+  /** Held and already right. */
+  kept: number;
+  /** Live Kamailio bindings of complete proxies that they no longer hold: ended `reconciled`. */
+  ended: number;
+  /** Left alone because the ingest wrote them after the reg_sync went out. */
+  raced: number;
 }
 
 /** Which live bindings an end (flush) applies to. */
@@ -367,6 +385,90 @@ export class RegistrationStore {
       this.changeFeed,
     );
     return ended;
+  }
+
+  /**
+   * Applies what the proxies answered to a reg_sync, in one transaction (one reconciliation at
+   * a time): reads with row locks the rows of the held contacts and the live Kamailio rows of
+   * the proxies that answered in full, plans (planReconcile, with its race rules), ends what
+   * they no longer hold as `reconciled` (history and change feed as any end), and applies the
+   * held contacts as events through the ordinary planner, as the ingest applies a batch.
+   */
+  async reconcile(snapshot: ProxySnapshot, nowUs = Date.now() * 1000): Promise<ReconcileResult> {
+    // The rows read are locked, but the ingest may insert a key the answers hold meanwhile: the
+    // write then conflicts (RGW01) and the whole plan is made again on the new state.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.reconcileOnce(snapshot, nowUs);
+      } catch (e) {
+        const err = e as { code?: string; driverError?: { code?: string } };
+        const conflict =
+          e instanceof WriteConflict ||
+          (err.driverError?.code ?? err.code) === WRITE_CONFLICT_SQLSTATE;
+        if (!conflict || attempt >= MAX_ATTEMPTS) throw e;
+        this.writeConflicts++;
+      }
+    }
+  }
+
+  private async reconcileOnce(snapshot: ProxySnapshot, nowUs: number): Promise<ReconcileResult> {
+    const { result, accountsWritten } = await this.inTransaction(async (q) => {
+      await q.query(`SELECT pg_advisory_xact_lock(7406313)`);
+      const keys = snapshot.held.map((e) => [
+        e.realm.toLowerCase(),
+        e.username.toLowerCase(),
+        e.contactUri,
+      ]);
+      const rows: Record<string, unknown>[] = await q.query(
+        `SELECT ${bindingSelect('r')} FROM registrations r
+          WHERE (r.origin = 'kazoo' AND r.ended_at IS NULL AND r.registrar_node = ANY($1::text[]))
+             OR (r.realm_key, r.username_key, r.contact_uri) IN
+                (SELECT * FROM unnest($2::text[], $3::text[], $4::text[]))
+          FOR UPDATE`,
+        [snapshot.complete, keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
+      );
+      const current = rows.map(fromBindingRow);
+      const plan = planReconcile(snapshot, current, { nowUs });
+      const ended =
+        plan.end.length > 0
+          ? await this.endIn(q, { ids: plan.end }, 'reconciled', { atUs: nowUs })
+          : [];
+      const applied = {
+        result: { changes: [] as BindingChange[] },
+        accountsWritten: [] as AccountUpsert[],
+      };
+      // In slices the size of the ingest's batches (each reads what the previous ones wrote), so
+      // that a proxy holding 100,000 contacts is not one 100 MB JSON parameter. (Not faster at
+      // 10,000: docs/benchmarks.md, "Reconciliation".)
+      for (let i = 0; i < plan.apply.length; i += RECONCILE_SLICE) {
+        const slice = plan.apply.slice(i, i + RECONCILE_SLICE);
+        const realms = new Set<string>();
+        for (const e of slice) if (!e.account) realms.add(e.realm.toLowerCase());
+        const once = await this.applyOnce(q, slice, batchAors(slice), realms, {});
+        applied.result.changes.push(...once.result.changes);
+        applied.accountsWritten.push(...once.accountsWritten);
+      }
+      const added = applied.result.changes.filter((c) => c.change === 'registered').length;
+      const reconciled: ReconcileResult = {
+        added,
+        refreshed: applied.result.changes.filter((c) => c.change === 'refreshed').length,
+        kept: plan.kept,
+        ended: ended.length,
+        raced: plan.raced,
+      };
+      return { result: reconciled, accountsWritten: applied.accountsWritten };
+    });
+    for (const a of accountsWritten) this.accountsSeen.set(a.id, JSON.stringify(a));
+    return result;
+  }
+
+  /** The proxies (registrar nodes) holding live Kamailio bindings: who should answer a reg_sync. */
+  async kazooNodes(): Promise<string[]> {
+    const rows: { node: string }[] = await this.ds.query(
+      `SELECT DISTINCT registrar_node AS node FROM registrations
+        WHERE origin = 'kazoo' AND ended_at IS NULL AND registrar_node IS NOT NULL`,
+    );
+    return rows.map((r) => r.node);
   }
 
   /**

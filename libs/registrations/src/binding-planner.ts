@@ -15,7 +15,7 @@ import {
 import type { EndReason, RegistrationEvent } from './registration-event';
 
 export type ChangeKind =
-  'registered' | 'refreshed' | 'unregistered' | 'expired' | 'flushed' | 'replaced';
+  'registered' | 'refreshed' | 'unregistered' | 'expired' | 'flushed' | 'replaced' | 'reconciled';
 
 export interface BindingChange {
   change: ChangeKind;

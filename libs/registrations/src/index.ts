@@ -10,3 +10,4 @@ export * from './time';
 export * from './kazoo-item';
 export * from './lane-plan';
 export * from './field-limits';
+export * from './reconcile-plan';

@@ -3,7 +3,7 @@
 
 export type EventKind = 'register' | 'refresh' | 'unregister' | 'expire';
 export type EventOrigin = 'kazoo' | 'freeswitch';
-export type EndReason = 'unregistered' | 'expired' | 'flushed' | 'replaced';
+export type EndReason = 'unregistered' | 'expired' | 'flushed' | 'replaced' | 'reconciled';
 
 export interface AccountRef {
   id: string;

@@ -8,7 +8,7 @@ import { MAX_PAGE_SIZE } from '../kazoo/list-query';
 import { ApiError } from '../common/api-error';
 
 export const DEFAULT_HISTORY_PAGE_SIZE = 50;
-export const END_REASONS = ['unregistered', 'expired', 'flushed', 'replaced'];
+export const END_REASONS = ['unregistered', 'expired', 'flushed', 'replaced', 'reconciled'];
 
 export function encodeHistoryStartKey(row: { endedAtText: string; historyId: string }): string {
   return Buffer.from(JSON.stringify([row.endedAtText, row.historyId])).toString('base64url');

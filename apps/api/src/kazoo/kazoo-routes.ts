@@ -8,6 +8,7 @@ import { ApiAuthController } from './api-auth.controller';
 import { KazooRegistrationsController } from './registrations.controller';
 import { ChangesController } from '../changes/changes.controller';
 import { RegistrationHistoryController } from '../history/registration-history.controller';
+import { ReconcileController } from './reconcile.controller';
 
 let table: RouteTable | undefined;
 
@@ -20,6 +21,7 @@ export function allowedMethods(url: string): string[] | undefined {
       KazooRegistrationsController,
       ChangesController,
       RegistrationHistoryController,
+      ReconcileController,
     ],
     { head: false },
   );

@@ -10,6 +10,7 @@ import { AccountLiveCounts1796200000000 } from './1796200000000-account-live-cou
 import { AppliedFlushes1796250000000 } from './1796250000000-applied-flushes';
 import { DialectUsers1796315000000 } from './1796315000000-dialect-users';
 import { HotRefreshes1796317000000 } from './1796317000000-hot-refreshes';
+import { ReconciledEndReason1796400000000 } from './1796400000000-reconciled-end-reason';
 import { EndedLookupKeys1796665000000 } from './1796665000000-ended-lookup-keys';
 
 /** Every migration, oldest first. */
@@ -26,5 +27,6 @@ export const MIGRATIONS = [
   AppliedFlushes1796250000000,
   DialectUsers1796315000000,
   HotRefreshes1796317000000,
+  ReconciledEndReason1796400000000,
   EndedLookupKeys1796665000000,
 ];
