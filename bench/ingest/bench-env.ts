@@ -108,10 +108,18 @@ export async function countBindings(
   };
 }
 
-/** Postgres backends serving the bench database (the consumer's), for the CPU report. */
-export async function benchBackends(pool: Pool): Promise<number[]> {
+/**
+ * Postgres backends serving the bench database (the consumer's), for the CPU report; `filter`
+ * keeps only (match) or leaves out (!match) one application_name, e.g. the API's.
+ */
+export async function benchBackends(
+  pool: Pool,
+  filter?: { app: string; match: boolean },
+): Promise<number[]> {
   const { rows } = await pool.query(
-    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+        AND ($1::text IS NULL OR (application_name = $1) = $2)`,
+    [filter?.app ?? null, filter?.match ?? true],
   );
   return rows.map((r: { pid: number }) => r.pid);
 }

@@ -13,10 +13,17 @@
 // ended binding, published by a relay with confirms. --no-change-feed turns the outbox off on
 // both sides (CHANGE_FEED_ENABLED=false for the app).
 //
-// Options: --rounds N (2), --phones N (100000), --accounts N (100), --only bare|ingest,
-// --no-change-feed. Environment: BENCH_DATABASE_URL, BENCH_AMQP_URL, BENCH_QUEUE_PREFIX,
-// BENCH_INGEST_PORT, BENCH_TIMEOUT_S, BENCH_ANALYZE_EVERY_S, BENCH_NODE_ARGS; the app's own
-// variables (INGEST_BATCH_SIZE, INGEST_PREFETCH…) pass through.
+// The change feed's latency under each storm: recorded_at → delivered from the exchange
+// `registrations.changes` (both pipelines), and, for the product's storm only (the bare
+// pipeline has no API), recorded_at → an SSE client of the API's change stream: the real API
+// app runs beside the ingest during that wave, with one client per account on
+// --sse-accounts of them (sse-probe.ts); its CPU is reported as `api`.
+//
+// Options: --rounds N (2), --phones N (100000), --accounts N (100), --sse-accounts N (5),
+// --only bare|ingest, --no-change-feed. Environment: BENCH_DATABASE_URL, BENCH_AMQP_URL,
+// BENCH_QUEUE_PREFIX, BENCH_INGEST_PORT, BENCH_API_PORT, BENCH_TIMEOUT_S,
+// BENCH_ANALYZE_EVERY_S, BENCH_NODE_ARGS; the app's own variables (INGEST_BATCH_SIZE,
+// INGEST_PREFETCH…) pass through.
 import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
 import * as amqp from 'amqplib';
@@ -37,6 +44,7 @@ import {
 } from './bench-env';
 import { cpuReport, cpuSnapshot } from '../support/proc-cpu';
 import { runProduct } from './product-run';
+import { accountsOf, API_APP_NAME, startSseProbe } from './sse-probe';
 import { metricSum } from '../../scripts/support/prometheus-text';
 import { ensureVhost } from '../../scripts/support/rabbitmq-vhost';
 
@@ -47,6 +55,7 @@ const arg = (name: string, dflt: number) => {
 const rounds = arg('rounds', 2);
 const PHONES = arg('phones', 100_000);
 const ACCOUNTS = arg('accounts', 100);
+const SSE_ACCOUNTS = arg('sse-accounts', 5);
 type Wave = 'storm' | 'refresh';
 const WAVES: Wave[] = ['storm', 'refresh'];
 // --only bare|ingest: one pipeline alone, for investigating (no ratio then).
@@ -224,21 +233,42 @@ async function main(): Promise<void> {
       const pre = await load(wave);
       const stopAnalyze = analyzeMeanwhile(pool);
       const feed = changeFeed && wave === 'storm' ? await watchChanges(conn) : undefined;
-      const p = await runProduct({
-        env: {
-          DATABASE_URL: BENCH_DATABASE_URL,
-          AMQP_URL: BENCH_AMQP_URL,
-          QUEUE_PREFIX,
-          LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', // production's default
-          ...(changeFeed ? {} : { CHANGE_FEED_ENABLED: 'false' }),
-        },
-        port: Number(process.env.BENCH_INGEST_PORT ?? 18_091),
-        total: PHONES,
-        conn,
-        queues,
-        timeoutMs: Number(process.env.BENCH_TIMEOUT_S ?? 240) * 1000,
-        backends: () => benchBackends(pool),
-      });
+      const env = {
+        DATABASE_URL: BENCH_DATABASE_URL,
+        AMQP_URL: BENCH_AMQP_URL,
+        QUEUE_PREFIX,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', // production's default
+        ...(changeFeed ? {} : { CHANGE_FEED_ENABLED: 'false' }),
+      };
+      const ingestPort = Number(process.env.BENCH_INGEST_PORT ?? 18_091);
+      // The product's storm only: the API app and SSE clients of SSE_ACCOUNTS accounts.
+      const sse =
+        changeFeed && wave === 'storm'
+          ? await startSseProbe({
+              pool,
+              accounts: accountsOf(waves.storm, Math.min(SSE_ACCOUNTS, ACCOUNTS)),
+              port: Number(process.env.BENCH_API_PORT ?? 18_092),
+              env: { ...env, INGEST_PORT: String(ingestPort) },
+            })
+          : undefined;
+      let p: Awaited<ReturnType<typeof runProduct>>;
+      let sseLine = '';
+      try {
+        p = await runProduct({
+          env,
+          port: ingestPort,
+          total: PHONES,
+          conn,
+          queues,
+          timeoutMs: Number(process.env.BENCH_TIMEOUT_S ?? 240) * 1000,
+          // The ingest's backends; the API's are reported with it.
+          backends: () => benchBackends(pool, { app: API_APP_NAME, match: false }),
+          api: sse,
+        });
+        if (sse) sseLine = await sse.report(30_000);
+      } finally {
+        await sse?.close(); // the API never outlives its wave, whatever failed
+      }
       stopAnalyze();
       const rate = (PHONES / p.ms) * 1000;
       ingest[wave].push(rate);
@@ -254,6 +284,7 @@ async function main(): Promise<void> {
           `${p.cpu}; dead-lettered ${dead}; live bindings ${fmt(b.live)}, history ${fmt(b.history)}, changes ${fmt(b.changes)})`,
       );
       if (feed) console.log(`round ${round} ingest ${wave} ${await feed.stop(pool)}`);
+      if (sseLine) console.log(`round ${round} ingest ${wave} ${sseLine}`);
       if (dead > 0) throw new Error(`${dead} messages were dead-lettered; see ${p.log}`);
       checkWave(b, wave, 'ingest');
     }

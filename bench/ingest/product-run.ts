@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ChannelModel } from 'amqplib';
 import { APP_NODE_FLAGS } from '@app/config/node-flags';
-import { cpuReport, cpuSnapshot } from '../support/proc-cpu';
+import { cpuReport, cpuSeconds, cpuSnapshot } from '../support/proc-cpu';
 import { metricSum } from '../../scripts/support/prometheus-text';
 
 const MAIN = resolve(__dirname, '../../apps/ingest/src/main.js');
@@ -25,6 +25,8 @@ export interface ProductRun {
   timeoutMs: number;
   /** The Postgres backends serving the app, asked at the end of the run. */
   backends: () => Promise<number[]>;
+  /** The API app running beside it (the SSE probe): its CPU is reported as `api`. */
+  api?: { pid: number; backends: () => Promise<number[]> };
 }
 
 export interface ProductResult {
@@ -92,7 +94,14 @@ export async function runProduct(o: ProductRun): Promise<ProductResult> {
       await sleep(50);
     }
     const ms = performance.now() - t0;
-    const cpu = cpuReport(cpu0, cpuSnapshot(), child.pid ?? -1, await o.backends());
+    const cpu1 = cpuSnapshot();
+    let cpu = cpuReport(cpu0, cpu1, child.pid ?? -1, await o.backends());
+    if (o.api) {
+      const { pid } = o.api;
+      const pg = await o.api.backends();
+      const s = (pick: (p: number) => boolean) => cpuSeconds(cpu0, cpu1, pick).toFixed(1);
+      cpu += `, api ${s((p) => p === pid)} (its postgres ${s((p) => pg.includes(p))})`;
+    }
     while ((await ready()) > 0) {
       check();
       await sleep(50);
