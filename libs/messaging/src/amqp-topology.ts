@@ -59,3 +59,25 @@ export async function declareQueue(
   for (const key of q.bindingKeys) await ch.bindQueue(q.name, q.exchange.name, key);
   return ch;
 }
+
+/**
+ * An exchange as it exists (Kamailio's kazoo module and Kazoo declare theirs first), declared
+ * only where missing, so that a durability mismatch is never a 406.
+ */
+export async function ensureExchange(
+  conn: ChannelModel,
+  name: string,
+  type: 'topic' | 'direct',
+  durable: boolean,
+): Promise<void> {
+  const probe = await conn.createChannel();
+  probe.on('error', () => undefined); // a 404 closes the probe channel: expected
+  try {
+    await probe.checkExchange(name);
+    await probe.close();
+  } catch {
+    const ch = await conn.createChannel();
+    await ch.assertExchange(name, type, { durable });
+    await ch.close();
+  }
+}

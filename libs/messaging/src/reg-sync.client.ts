@@ -10,9 +10,9 @@ import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import * as amqp from 'amqplib';
 import { parseKazooMessage, ProxySnapshot, RegistrationEvent } from '@app/registrations';
+import { ensureExchange } from './amqp-topology';
+import { TARGETED_EXCHANGE } from './topology';
 
-/** kz_amqp_util's ?EXCHANGE_TARGETED: direct, routing key = the asker's queue. */
-export const TARGETED_EXCHANGE = 'targeted';
 export const REG_SYNC_KEY = 'registration.sync';
 
 export interface RegSyncOptions {
@@ -147,24 +147,5 @@ export async function requestProxySnapshot(opts: RegSyncOptions): Promise<ProxyS
     return { startedUs, held, complete, rejected, answeredMs };
   } finally {
     await conn.close().catch(() => undefined);
-  }
-}
-
-/** Exchanges as they exist (Kamailio's kazoo module declares them); declared where missing. */
-async function ensureExchange(
-  conn: amqp.ChannelModel,
-  name: string,
-  type: 'topic' | 'direct',
-  durable: boolean,
-): Promise<void> {
-  const probe = await conn.createChannel();
-  probe.on('error', () => undefined); // a 404 closes the probe channel: expected
-  try {
-    await probe.checkExchange(name);
-    await probe.close();
-  } catch {
-    const ch = await conn.createChannel();
-    await ch.assertExchange(name, type, { durable });
-    await ch.close();
   }
 }

@@ -125,3 +125,7 @@ export const keys = {
 
 /** Header carrying why a message was dead-lettered. */
 export const REJECT_REASON_HEADER = 'x-reject-reason';
+
+/** kz_amqp_util's ?EXCHANGE_TARGETED: direct, routing key = the asker's queue (reg_query and
+ * reg_sync answers). */
+export const TARGETED_EXCHANGE = 'targeted';

@@ -14,12 +14,10 @@ import {
 } from '@nestjs/common';
 import * as amqp from 'amqplib';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { topology } from '@app/messaging';
+import { ensureExchange, TARGETED_EXCHANGE, topology } from '@app/messaging';
 import { RegistrationQueries, RegQuerySelector } from '@app/persistence';
 import { filterFields, RegQuery, regQueryFieldsOf, regQuerySchema } from './reg-query-message';
 
-/** kz_amqp_util's ?EXCHANGE_TARGETED: direct, routing key = the asker's queue. */
-export const TARGETED_EXCHANGE = 'targeted';
 const PREFETCH = 64;
 const APP = { 'App-Name': 'registrations-service', 'App-Version': '0.1.0' };
 
@@ -96,8 +94,8 @@ export class RegQueryResponder implements OnApplicationBootstrap, OnApplicationS
     });
     // Exchanges as they exist (Kamailio's kazoo module and Kazoo declare them first); declared
     // only where missing, so a durability mismatch is never a 406.
-    await this.ensureExchange(conn, t.registrar.name, 'topic', t.registrar.durable);
-    await this.ensureExchange(conn, TARGETED_EXCHANGE, 'direct', t.registrar.durable);
+    await ensureExchange(conn, t.registrar.name, 'topic', t.registrar.durable);
+    await ensureExchange(conn, TARGETED_EXCHANGE, 'direct', t.registrar.durable);
     const ch = await conn.createChannel();
     ch.on('error', (e: Error) => this.logger.warn(`reg_query channel: ${e.message}`));
     const q = t.regQueryQueue;
@@ -111,24 +109,6 @@ export class RegQueryResponder implements OnApplicationBootstrap, OnApplicationS
     });
     this.ch = ch;
     this.logger.log(`reg_query: answering from queue ${q.name}`);
-  }
-
-  private async ensureExchange(
-    conn: amqp.ChannelModel,
-    name: string,
-    type: 'topic' | 'direct',
-    durable: boolean,
-  ): Promise<void> {
-    const probe = await conn.createChannel();
-    probe.on('error', () => undefined); // a 404 closes the probe channel: expected
-    try {
-      await probe.checkExchange(name);
-      await probe.close();
-    } catch {
-      const ch = await conn.createChannel();
-      await ch.assertExchange(name, type, { durable });
-      await ch.close();
-    }
   }
 
   private async handle(ch: amqp.Channel, m: amqp.ConsumeMessage): Promise<void> {
