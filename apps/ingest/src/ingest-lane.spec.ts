@@ -519,24 +519,29 @@ const faultArb: fc.Arbitrary<Fault> = fc.oneof(
   fc.record({ kind: fc.constant('killed' as const), size: fc.integer({ min: 1, max: 12 }) }),
 );
 
+/**
+ * The properties' check: the stream delivered under the faults leaves the store as one clean
+ * pass would. Event times follow queue position (one second apart), a little out of order.
+ */
+async function endsAsOneCleanPass(specs: Spec[], faults: Fault[]): Promise<void> {
+  const messages = specs.map((s, i) => {
+    if ('jitter' in s) {
+      const { jitter, ...e } = s as Spec & { jitter: number };
+      return message({ ...e, second: 10 + i + jitter } as Spec);
+    }
+    return message(s);
+  });
+  const store = new ModelStore();
+  await deliver(store, messages, faults);
+  expectSameOutcome(store, await oneCleanPass(messages));
+}
+
 it('property: any stream of every kind, under any mix of retries, splits, lost connections and kills, ends as one clean pass', async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.array(specArb, { minLength: 1, maxLength: 30 }),
       fc.array(faultArb, { maxLength: 12 }),
-      async (specs, faults) => {
-        // Event times follow queue position (one second apart), a little out of order.
-        const messages = specs.map((s, i) => {
-          if ('jitter' in s) {
-            const { jitter, ...e } = s as Spec & { jitter: number };
-            return message({ ...e, second: 10 + i + jitter } as Spec);
-          }
-          return message(s);
-        });
-        const store = new ModelStore();
-        await deliver(store, messages, faults);
-        expectSameOutcome(store, await oneCleanPass(messages));
-      },
+      endsAsOneCleanPass,
     ),
     { seed: 1313, numRuns: 400 },
   );
@@ -579,18 +584,7 @@ it('property: reg_flush messages naming one phone, or without a Msg-ID but stamp
     fc.asyncProperty(
       fc.array(oneContactArb, { minLength: 1, maxLength: 30 }),
       fc.array(faultArb, { maxLength: 12 }),
-      async (specs, faults) => {
-        const messages = specs.map((s, i) => {
-          if ('jitter' in s) {
-            const { jitter, ...e } = s as Spec & { jitter: number };
-            return message({ ...e, second: 10 + i + jitter } as Spec);
-          }
-          return message(s);
-        });
-        const store = new ModelStore();
-        await deliver(store, messages, faults);
-        expectSameOutcome(store, await oneCleanPass(messages));
-      },
+      endsAsOneCleanPass,
     ),
     { seed: 1314, numRuns: 400 },
   );
