@@ -214,14 +214,11 @@ describe('HEAD on every route', () => {
 
 describe('/readyz', () => {
   it('answers 503 with its reason when the database is gone, not a Kazoo envelope', async () => {
-    const db = new URL(TEST_DATABASE_URL);
-    const proxy = new TcpProxy(db.hostname, Number(db.port || 5432));
+    const proxy = TcpProxy.inFrontOf(TEST_DATABASE_URL);
     let down: ApiHarness | undefined;
     try {
       await proxy.up();
-      const viaProxy = new URL(TEST_DATABASE_URL);
-      viaProxy.port = String(proxy.port);
-      down = await startApi({ DATABASE_URL: viaProxy.toString() });
+      down = await startApi({ DATABASE_URL: proxy.reach(TEST_DATABASE_URL) });
       expect((await http(down.url, 'GET', '/readyz')).status).toBe(200);
       await proxy.down();
       const res = await eventually(

@@ -88,8 +88,7 @@ async function expectEveryChange(got: Received[], expected: string[]): Promise<v
 // The ingest reaches RabbitMQ through a proxy the test can cut (a lost connection); the
 // subscriber and the test's own publisher connect directly.
 const AMQP_URL = testConfig().AMQP_URL;
-const broker = new URL(AMQP_URL);
-const proxy = new TcpProxy(broker.hostname, Number(broker.port || 5672));
+const proxy = TcpProxy.inFrontOf(AMQP_URL);
 let admin: amqp.ChannelModel | undefined;
 let h: Harness | undefined;
 
@@ -98,9 +97,8 @@ beforeAll(async () => {
   // Whatever an earlier run or suite left: the exchange must come from this ingest's start.
   await deleteExchange(admin);
   expect(await exchangeExists(admin)).toBe(false);
-  const viaProxy = new URL(AMQP_URL);
-  viaProxy.port = String(await proxy.up());
-  h = await startIngest({ AMQP_URL: viaProxy.toString() });
+  await proxy.up();
+  h = await startIngest({ AMQP_URL: proxy.reach(AMQP_URL) });
 });
 afterAll(async () => {
   await admin?.close().catch(() => undefined);

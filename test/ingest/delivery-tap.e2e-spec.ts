@@ -11,9 +11,8 @@ import { TcpProxy } from '../support/tcp-proxy';
 import { TEST_AMQP_URL, TEST_QUEUE_PREFIX } from '../support/test-env';
 
 describe('the AMQP delivery tap', () => {
-  const target = new URL(TEST_AMQP_URL);
   const tap = new AmqpDeliveryTap();
-  const proxy = new TcpProxy(target.hostname, Number(target.port || 5672), () => tap.connection());
+  const proxy = TcpProxy.inFrontOf(TEST_AMQP_URL, () => tap.connection());
   let conn: amqp.ChannelModel | undefined;
 
   afterAll(async () => {
@@ -23,10 +22,11 @@ describe('the AMQP delivery tap', () => {
 
   it('counts deliveries, messages delivered more than once and the redelivered flag', async () => {
     await proxy.up();
-    const via = new URL(TEST_AMQP_URL);
-    via.hostname = '127.0.0.1';
-    via.port = String(proxy.port);
-    conn = closeAtEnd('tapped amqp connection', await amqp.connect(via.toString()), 'close');
+    conn = closeAtEnd(
+      'tapped amqp connection',
+      await amqp.connect(proxy.reach(TEST_AMQP_URL)),
+      'close',
+    );
     const ch = await conn.createChannel();
     const queue = `${TEST_QUEUE_PREFIX}.delivery-tap-check`;
     await ch.assertQueue(queue, { exclusive: true });

@@ -164,14 +164,10 @@ function round(phones: Phone[], ts: number, rnd: () => number): Outgoing[] {
 }
 
 describe('the fault run', () => {
-  const amqpTarget = new URL(TEST_AMQP_URL);
-  const dbTarget = new URL(TEST_DATABASE_URL);
   // Every byte RabbitMQ sends the ingests passes the proxy: the tap counts the deliveries.
   const tap = new AmqpDeliveryTap();
-  const amqpProxy = new TcpProxy(amqpTarget.hostname, Number(amqpTarget.port || 5672), () =>
-    tap.connection(),
-  );
-  const dbProxy = new TcpProxy(dbTarget.hostname, Number(dbTarget.port || 5432));
+  const amqpProxy = TcpProxy.inFrontOf(TEST_AMQP_URL, () => tap.connection());
+  const dbProxy = TcpProxy.inFrontOf(TEST_DATABASE_URL);
   const ingests: IngestProcess[] = [];
   let cluster: PrivateCluster | undefined;
   let postgres = '';
@@ -216,7 +212,7 @@ describe('the fault run', () => {
     // broker directly.
     api = await FaultRunApi.start(
       REALM,
-      cluster ? databaseUrl : via(TEST_DATABASE_URL, dbProxy.port),
+      cluster ? databaseUrl : dbProxy.reach(TEST_DATABASE_URL),
       TEST_AMQP_URL,
     );
   });
@@ -231,16 +227,10 @@ describe('the fault run', () => {
     await cluster?.remove();
   });
 
-  const via = (url: string, port: number) => {
-    const u = new URL(url);
-    u.hostname = '127.0.0.1';
-    u.port = String(port);
-    return u.toString();
-  };
   const startOne = async () => {
     const i = await startIngestProcess({
-      AMQP_URL: via(TEST_AMQP_URL, amqpProxy.port),
-      DATABASE_URL: cluster ? databaseUrl : via(TEST_DATABASE_URL, dbProxy.port),
+      AMQP_URL: amqpProxy.reach(TEST_AMQP_URL),
+      DATABASE_URL: cluster ? databaseUrl : dbProxy.reach(TEST_DATABASE_URL),
       INGEST_BATCH_SIZE: '40', // many batches: kills land between commits and acks
       INGEST_PREFETCH: '200',
     });

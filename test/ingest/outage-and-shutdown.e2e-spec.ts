@@ -18,15 +18,12 @@ const countLive = (h: Harness, realm: string) =>
     .then((r) => r.rows[0].n as number);
 
 describe('the database stopped mid-stream and back', () => {
-  const db = new URL(TEST_DATABASE_URL);
-  const proxy = new TcpProxy(db.hostname, Number(db.port || 5432));
+  const proxy = TcpProxy.inFrontOf(TEST_DATABASE_URL);
   let h: Harness;
 
   beforeAll(async () => {
-    const port = await proxy.up();
-    const viaProxy = new URL(TEST_DATABASE_URL);
-    viaProxy.port = String(port);
-    h = await startIngest({ DATABASE_URL: viaProxy.toString() });
+    await proxy.up();
+    h = await startIngest({ DATABASE_URL: proxy.reach(TEST_DATABASE_URL) });
   });
   afterAll(async () => {
     await h.stop();

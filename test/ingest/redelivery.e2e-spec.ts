@@ -14,14 +14,6 @@ import { TEST_AMQP_URL, TEST_DATABASE_URL, testConfig } from '../support/test-en
 import { createIngestApp, IngestApp } from '../../apps/ingest/src/ingest.bootstrap';
 import { fetchMetricSum } from '../../scripts/support/prometheus-text';
 
-const amqpTarget = new URL(TEST_AMQP_URL);
-const viaProxy = (url: string, port: number) => {
-  const u = new URL(url);
-  u.hostname = '127.0.0.1';
-  u.port = String(port);
-  return u.toString();
-};
-
 const duplicates = (url: string) =>
   fetchMetricSum(url, 'registrations_ignored_events_total{why="duplicate"}');
 
@@ -39,7 +31,7 @@ afterAll(async () => {
 });
 
 describe('killed between commit and ack', () => {
-  const proxy = new TcpProxy(amqpTarget.hostname, Number(amqpTarget.port || 5672));
+  const proxy = TcpProxy.inFrontOf(TEST_AMQP_URL);
   let killed: IngestProcess | undefined;
   let next: IngestApp | undefined;
   beforeAll(async () => {
@@ -65,7 +57,7 @@ describe('killed between commit and ack', () => {
     committed: () => Promise<boolean>,
   ): Promise<void> {
     killed = await startIngestProcess({
-      AMQP_URL: viaProxy(TEST_AMQP_URL, proxy.port),
+      AMQP_URL: proxy.reach(TEST_AMQP_URL),
       INGEST_BATCH_LINGER_MS: '200', // the batch below in one piece
     });
     await broker.publish(before);
@@ -153,13 +145,13 @@ describe('killed between commit and ack', () => {
 });
 
 describe('connection lost between commit and ack (the same process goes on)', () => {
-  const proxy = new TcpProxy(amqpTarget.hostname, Number(amqpTarget.port || 5672));
+  const proxy = TcpProxy.inFrontOf(TEST_AMQP_URL);
   let ingest: IngestApp | undefined;
   beforeAll(async () => {
-    const port = await proxy.up();
+    await proxy.up();
     ingest = await createIngestApp(
       testConfig({
-        AMQP_URL: viaProxy(TEST_AMQP_URL, port),
+        AMQP_URL: proxy.reach(TEST_AMQP_URL),
         SWEEP_INTERVAL_MS: '600000',
         INGEST_BATCH_LINGER_MS: '200',
       }),
@@ -217,14 +209,13 @@ describe('connection lost between commit and ack (the same process goes on)', ()
 });
 
 describe('a batch retried after a database outage', () => {
-  const db = new URL(TEST_DATABASE_URL);
-  const proxy = new TcpProxy(db.hostname, Number(db.port || 5432));
+  const proxy = TcpProxy.inFrontOf(TEST_DATABASE_URL);
   let ingest: IngestApp | undefined;
   beforeAll(async () => {
-    const port = await proxy.up();
+    await proxy.up();
     ingest = await createIngestApp(
       testConfig({
-        DATABASE_URL: viaProxy(TEST_DATABASE_URL, port),
+        DATABASE_URL: proxy.reach(TEST_DATABASE_URL),
         SWEEP_INTERVAL_MS: '600000',
         INGEST_BATCH_LINGER_MS: '200',
       }),

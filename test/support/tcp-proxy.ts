@@ -21,6 +21,21 @@ export class TcpProxy {
     private readonly tap?: () => (chunk: Buffer) => void,
   ) {}
 
+  /** A proxy in front of the server `url` names (postgres:// or amqp://, their default ports). */
+  static inFrontOf(url: string, tap?: () => (chunk: Buffer) => void): TcpProxy {
+    const u = new URL(url);
+    const dflt = u.protocol.startsWith('amqp') ? 5672 : 5432;
+    return new TcpProxy(u.hostname, Number(u.port || dflt), tap);
+  }
+
+  /** `url` with its host and port this proxy's (once it is up): the service's way in. */
+  reach(url: string): string {
+    const u = new URL(url);
+    u.hostname = '127.0.0.1';
+    u.port = String(this.port);
+    return u.toString();
+  }
+
   async up(port = this.port): Promise<number> {
     this.server = net.createServer((client) => {
       const upstream = net.connect(this.targetPort, this.targetHost);
