@@ -5,10 +5,16 @@
 // sipp runs closed-loop: at most --limit REGISTERs in flight and a rate cap above what Kamailio
 // can do, so it sends as fast as Kamailio answers (the highest rate Kamailio sustains on this box).
 // Per wave: sipp's rate, retransmissions and failures, and the lag from the last 200 OK (sipp's
-// response-time trace) to the moment the database shows the wave's last commit (polled every
-// 5 ms), and the per-event lag (the k-th 200 OK to the database showing k of the wave's rows,
-// sampled every 25 ms during the wave: p50/p99). At the end the
-// product's live count must equal Kamailio's. Last lines: `per-event lag p99 ms: <n>` and
+// response-time trace) to the moment the wave's last commit shows (polled every 5 ms), and the
+// per-event lag (the k-th 200 OK to the k-th event committed, sampled every 25 ms during the
+// wave: p50/p99). At the end the product's live count must equal Kamailio's.
+// The probes must not take the CPU the product needs (2 cores, shared with Kamailio): counting
+// 20,000 rows takes Postgres 18–24 ms, so polled every 5–25 ms it took most of a core and was
+// most of the register wave's lag (423–585 ms against 85 ms, 2026-12-07). The register wave
+// reads the per-account live counters the product's trigger keeps in the same transaction
+// (account_live_counts: 0.5 ms); the refresh wave reads the ingest's committed-events counter
+// (/metrics, counted when a batch's commit returned), and its end is then confirmed by one row
+// count (polled again until it agrees). `--timeline` prints 200 OKs and commits every 250 ms. Last lines: `per-event lag p99 ms: <n>` and
 // `lag ms: <n>`, the larger of the two waves'. Figures go to docs/benchmarks.md ("Kamailio load").
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -46,6 +52,7 @@ const PHONES = arg('phones', 20_000);
 const REALMS = arg('realms', 20);
 const RATE = arg('rate', 20_000);
 const LIMIT = arg('limit', 200);
+const TIMELINE = process.argv.includes('--timeline');
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -98,7 +105,7 @@ async function main(): Promise<void> {
           )
         ).rows[0].n,
       );
-    const refreshed = async () =>
+    const refreshedRows = async () =>
       Number(
         (
           await pool.query(
@@ -106,24 +113,51 @@ async function main(): Promise<void> {
           )
         ).rows[0].n,
       );
+    // Cheap progress probes (see the header): what each wave has committed so far.
+    const liveCounters = async () =>
+      Number(
+        (await pool.query(`SELECT coalesce(sum(n), 0)::int AS n FROM account_live_counts`)).rows[0]
+          .n,
+      );
+    const committedEvents = async () =>
+      metricSum(
+        await fetch(`http://127.0.0.1:${ingestPort}/metrics`).then((r) => r.text()),
+        'registrations_events_total',
+      );
+    const timed = (probe: () => Promise<number>, ms: number[]) => async () => {
+      const t = performance.now();
+      const n = await probe();
+      ms.push(performance.now() - t);
+      return n;
+    };
 
     const waves: Wave[] = [];
-    for (const [name, cseq, done] of [
-      ['register', 1, liveCount],
-      ['refresh', 2, refreshed],
+    for (const [name, cseq] of [
+      ['register', 1],
+      ['refresh', 2],
     ] as const) {
       const cpu0 = cpuSnapshot();
-      // Per-event lag: the wave's rows in the database (the same count as the end of the wave)
-      // sampled every 25 ms while sipp runs (then every 5 ms, below), matched in order with
-      // sipp's 200 OKs.
+      const eventsBefore = await committedEvents();
+      // A /metrics answer costs the ingest ~2.7 ms of CPU: sampled less often than the counters.
+      const [every, tailEvery] = name === 'register' ? [25, 5] : [50, 10];
+      const probeMs: number[] = [];
+      const progress = timed(
+        name === 'register' ? liveCounters : async () => (await committedEvents()) - eventsBefore,
+        probeMs,
+      );
+      // The end, as the database shows it (the refresh wave's counter is the ingest's own).
+      const confirmed =
+        name === 'register' ? async () => true : async () => (await refreshedRows()) >= PHONES;
+      // Per-event lag: the wave's progress sampled every `every` ms while sipp runs (then every
+      // `tailEvery` ms, below), matched in order with sipp's 200 OKs.
       const samples: { at: number; n: number }[] = [];
       let sampling = true;
       const sampler = (async () => {
         while (sampling) {
-          const n = await done();
+          const n = await progress();
           samples.push({ at: Date.now(), n });
           if (n >= PHONES) break;
-          await sleep(25);
+          await sleep(every);
         }
       })();
       const sipp = await runSipp({
@@ -149,11 +183,18 @@ async function main(): Promise<void> {
       let matchedAt = 0;
       const deadline = Date.now() + 120_000;
       while (!matchedAt) {
-        const n = await done();
+        const n = await progress();
         samples.push({ at: Date.now(), n }); // for the per-event lag too
         if (n >= PHONES) matchedAt = Date.now();
         else if (Date.now() > deadline) throw new Error(`${name}: the product never caught up`);
-        else await sleep(5);
+        else await sleep(tailEvery);
+      }
+      // A counter that ran ahead of the rows would be a product bug: wait for the rows, and
+      // count the wave complete only when they show.
+      while (!(await confirmed())) {
+        if (Date.now() > deadline) throw new Error(`${name}: the rows never showed the wave`);
+        await sleep(5);
+        matchedAt = Date.now();
       }
       const wave: Wave = {
         name,
@@ -164,6 +205,7 @@ async function main(): Promise<void> {
         cpu: cpuLine(cpu0, ingest.pid),
       };
       waves.push(wave);
+      if (TIMELINE) printTimeline(sipp, samples, matchedAt);
       console.log(
         `${name}: ${fmt(wave.rate)} REGISTER/s (${fmt(PHONES)} in ${((last200 - sipp.startedAt) / 1000).toFixed(2)} s), ` +
           `${sipp.failed} failed, ${fmt(sipp.retransmissions)} retransmissions; ` +
@@ -171,7 +213,8 @@ async function main(): Promise<void> {
           `database complete ${wave.lagMs} ms after the last 200 OK ` +
           `(per event, 200 OK → committed: p50 ${wave.eventLag.p50} ms, p99 ${wave.eventLag.p99} ms, max ${wave.eventLag.max} ms) ` +
           `(the product kept ${fmt((PHONES / (matchedAt - sipp.startedAt)) * 1000)} events/s over the wave); ` +
-          wave.cpu,
+          wave.cpu +
+          `; ${probeMs.length} progress probes (${name === 'register' ? 'account_live_counts' : '/metrics'}, every ${every} ms, then ${tailEvery}), median ${median(probeMs).toFixed(1)} ms`,
       );
     }
 
@@ -192,12 +235,29 @@ async function main(): Promise<void> {
       throw new Error(`counts differ: product ${product}, Kamailio ${kamailio}, phones ${PHONES}`);
     if (dead > 0) throw new Error(`${dead} messages were dead-lettered; see ${ingest.log}`);
     console.log(`counts equal: ${fmt(product)}`);
+
     console.log(`per-event lag p99 ms: ${Math.max(...waves.map((w) => w.eventLag.p99))}`);
     console.log(`lag ms: ${Math.max(...waves.map((w) => w.lagMs))}`);
   } finally {
     await kam?.stop();
     await ingest.stop();
     await pool.end();
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[s.length >> 1] : NaN;
+}
+
+/** 200 OKs answered and events committed every 250 ms of a wave (--timeline). */
+function printTimeline(sipp: SippResult, samples: { at: number; n: number }[], end: number) {
+  const oks = sipp.responseTimes ?? [];
+  for (let t = 0; t < end - sipp.startedAt + 250; t += 250) {
+    const at = sipp.startedAt + t;
+    const ok = oks.filter((x) => x <= at).length;
+    const db = samples.filter((x) => x.at <= at).pop()?.n ?? 0;
+    console.log(`  +${t} ms: ${fmt(ok)} answered, ${fmt(db)} committed, ${fmt(ok - db)} behind`);
   }
 }
 
