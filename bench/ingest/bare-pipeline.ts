@@ -12,7 +12,7 @@ import {
   RECORDSET_TYPES,
   recordsetSelect,
 } from '@app/persistence/binding-columns';
-import { loadConfig } from '@app/config/config';
+import { ingestPrefetch, loadConfig } from '@app/config/config';
 import { keys, topology } from '@app/messaging/topology';
 import { OUTBOX_LOCK } from '@app/persistence/change-outbox';
 import { BareRow, toBareRow } from './bare-rows';
@@ -25,7 +25,10 @@ export const VARIANT_LABEL: Record<SqlVariant, string> = {
 };
 // The product's own settings (its defaults unless set for both): the same messages in flight
 // and rows per statement on both sides of the ratio.
-const { INGEST_PREFETCH: PREFETCH, INGEST_BATCH_SIZE: BATCH } = loadConfig(process.env);
+// One writer per queue: the prefetch of one lane.
+const config = loadConfig(process.env);
+const PREFETCH = ingestPrefetch(config, 1);
+const BATCH = config.INGEST_BATCH_SIZE;
 const LINGER_MS = 5;
 
 // A newer stored event wins (the order guard); refresh_count counts updates.

@@ -3,7 +3,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { AppConfig, ingestLanes, redactUrl } from '@app/config';
+import { AppConfig, ingestLanes, ingestPrefetch, redactUrl } from '@app/config';
 import { startupLogger } from '@app/observability';
 import { AmqpTransport, topology } from '@app/messaging';
 import { parseFreeswitchMessage, parseKazooMessage } from '@app/registrations';
@@ -31,7 +31,7 @@ export async function createIngestApp(
   const transport = new AmqpTransport({
     url: config.AMQP_URL,
     displayUrl: redactUrl(config.AMQP_URL),
-    prefetch: config.INGEST_PREFETCH,
+    prefetch: ingestPrefetch(config, ingestLanes(config)),
     batchSize: config.INGEST_BATCH_SIZE,
     lingerMs: config.INGEST_BATCH_LINGER_MS,
     lanes: ingestLanes(config),

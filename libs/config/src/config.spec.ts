@@ -1,5 +1,12 @@
 // One environment schema for both apps: defaults, and one error naming every bad variable.
-import { ConfigError, configSchema, ingestLanes, loadConfig, redactUrl } from './config';
+import {
+  ConfigError,
+  configSchema,
+  ingestLanes,
+  ingestPrefetch,
+  loadConfig,
+  redactUrl,
+} from './config';
 
 describe('loadConfig defaults', () => {
   const cfg = loadConfig({});
@@ -161,5 +168,40 @@ describe('INGEST_LANES', () => {
     );
     expect(() => loadConfig({ INGEST_LANES: '-1' })).toThrow(/INGEST_LANES/);
     expect(() => loadConfig({ INGEST_LANES: '2.5' })).toThrow(/INGEST_LANES/);
+  });
+});
+
+describe('INGEST_PREFETCH', () => {
+  const prefetch = (env: Record<string, string>, cores = 2) => {
+    const c = loadConfig(env);
+    return ingestPrefetch(c, ingestLanes(c, cores));
+  };
+
+  it('is 3000 with one lane, as before; three batches per lane with several', () => {
+    expect(prefetch({})).toBe(3000);
+    expect(prefetch({ INGEST_BATCH_SIZE: '5000' })).toBe(3000);
+    expect(prefetch({ INGEST_LANES: '4' })).toBe(12_000);
+    expect(prefetch({ INGEST_LANES: '4', INGEST_BATCH_SIZE: '100' })).toBe(3000);
+    expect(prefetch({ INGEST_LANES: '8', INGEST_BATCH_SIZE: '5000', DB_POOL_SIZE: '10' })).toBe(
+      65_535,
+    );
+  });
+
+  it('takes an explicit value that holds a full batch per lane', () => {
+    expect(prefetch({ INGEST_PREFETCH: '200' })).toBe(200);
+    expect(prefetch({ INGEST_PREFETCH: '200', INGEST_LANES: '4', INGEST_BATCH_SIZE: '40' })).toBe(
+      200,
+    );
+  });
+
+  it('refuses one that cannot hold a full batch per lane, naming what to change', () => {
+    expect(() => loadConfig({ INGEST_PREFETCH: '3000', INGEST_LANES: '4' })).toThrow(
+      /INGEST_PREFETCH="3000": less than 4 lanes × INGEST_BATCH_SIZE 1000 = 4000.*raise INGEST_PREFETCH/,
+    );
+    // Derived lanes count as well (here 4, from 8 cores and the default pool of 8), and a
+    // derived prefetch capped at RabbitMQ's 65535 is refused the same way.
+    expect(() =>
+      loadConfig({ INGEST_LANES: '16', DB_POOL_SIZE: '20', INGEST_BATCH_SIZE: '5000' }),
+    ).toThrow(/INGEST_PREFETCH=65535 \(derived\): less than 16 lanes/);
   });
 });

@@ -42,7 +42,8 @@ export const configSchema = z.object({
   // bench/ingest: 1000 rows per batch over 500 cost the app's two statements per batch half as
   // often, at the same rows per second for a single upsert; three batches in flight let the
   // next one be buffered (and read ahead) while one is written (docs/benchmarks.md).
-  INGEST_PREFETCH: int(1, 65535).default(3000),
+  /** Unacked deliveries per queue. 0 (default): ingestPrefetch() derives it from the lanes. */
+  INGEST_PREFETCH: int(0, 65535).default(0),
   INGEST_BATCH_SIZE: int(1, 5000).default(1000),
   INGEST_BATCH_LINGER_MS: int(0, 10000).default(10),
   SWEEP_INTERVAL_MS: int(100, 600000).default(2000),
@@ -149,14 +150,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError([
       `INGEST_LANES=${JSON.stringify(input.INGEST_LANES)}: more lanes than DB_POOL_SIZE (${c.DB_POOL_SIZE}) connections`,
     ]);
+  // Lanes are acked by a watermark (the first delivery not committed in any lane): every
+  // unacked delivery after it holds a prefetch credit, so a prefetch smaller than a full batch
+  // per lane cuts every lane's batches short (docs/design.md, "A queue in N lanes").
+  const lanes = ingestLanes(c);
+  const prefetch = ingestPrefetch(c, lanes);
+  if (lanes > 1 && prefetch < lanes * c.INGEST_BATCH_SIZE)
+    throw new ConfigError([
+      `INGEST_PREFETCH=${c.INGEST_PREFETCH ? JSON.stringify(input.INGEST_PREFETCH) : `${prefetch} (derived)`}: ` +
+        `less than ${lanes} lanes${c.INGEST_LANES ? '' : ' (INGEST_LANES derived from the pool and cores)'} × ` +
+        `INGEST_BATCH_SIZE ${c.INGEST_BATCH_SIZE} = ${lanes * c.INGEST_BATCH_SIZE}: every lane must be able to hold a full batch; ` +
+        `raise INGEST_PREFETCH (at most 65535), or lower INGEST_BATCH_SIZE or INGEST_LANES`,
+    ]);
   return c;
+}
+
+/**
+ * Unacked deliveries per queue: INGEST_PREFETCH, or when 0 three batches per lane (one written,
+ * the next buffered and read ahead, one of slack for the lane furthest behind, which holds the
+ * acks of all: docs/design.md), at most 65535 (RabbitMQ's limit); with one lane 3000, as before.
+ */
+export function ingestPrefetch(
+  c: Pick<AppConfig, 'INGEST_PREFETCH' | 'INGEST_BATCH_SIZE'>,
+  lanes: number,
+): number {
+  if (c.INGEST_PREFETCH) return c.INGEST_PREFETCH;
+  return lanes === 1 ? 3000 : Math.min(65535, Math.max(3000, 3 * lanes * c.INGEST_BATCH_SIZE));
 }
 
 /**
  * Lanes per queue: INGEST_LANES, or when 0 min(4, DB_POOL_SIZE - 2, cores / 2), at least 1:
  * two connections left for the relay, the sweeper and a flush; and half the machine's cores,
  * since on a 2-core machine shared with Postgres and RabbitMQ 4 lanes measured slower than one
- * (docs/benchmarks.md, "Lanes": one ack per message, more, smaller batches).
+ * (docs/benchmarks.md, "Lanes").
  */
 export function ingestLanes(
   c: Pick<AppConfig, 'INGEST_LANES' | 'DB_POOL_SIZE'>,

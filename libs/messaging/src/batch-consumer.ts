@@ -1,9 +1,11 @@
 // Consumes one queue in batches: many messages in flight (prefetch), one handler call per
-// batch, acked after the handler (the database) committed: one multiple-ack with one lane, each
-// message on its own with several (lanes: see BatchConsumerOptions.lanes and docs/design.md). Dead letters carry their
-// reason in a header. A transient failure retries the same batch with backoff and acks nothing;
+// batch, acked after the handler (the database) committed, by a watermark: one multiple-ack up
+// to just below the first delivery not settled yet in any lane (one per batch with one lane;
+// see BatchConsumerOptions.lanes and docs/design.md). Dead letters carry their reason in a
+// header. A transient failure retries the same batch with backoff and acks nothing;
 // any other failure is narrowed down to the single messages that cause it.
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { AckSlot, AckWatermark } from './ack-watermark';
 import { RetryableError } from './errors';
 import { BatchContext } from './inbound-message';
 import type { BatchHandler, BatchVerdict, InboundMessage } from './inbound-message';
@@ -18,9 +20,9 @@ export interface BatchConsumerOptions {
   decode?: (content: Buffer) => unknown;
   /**
    * Lanes (default 1): the queue's deliveries are dealt to `lanes` lanes by `laneOf`, each
-   * with its own batches, all in flight at once. With more than one lane every message is
-   * acked on its own once its lane's batch committed (never a multiple-ack: it would cover
-   * other lanes' uncommitted deliveries).
+   * with its own batches, all in flight at once. Acks wait for the slowest lane: a batch's
+   * commit acks (one multiple-ack) only up to just below the first delivery of the queue that
+   * is not committed or dead-lettered yet, whichever lane or barrier holds it.
    */
   lanes?: number;
   /**
@@ -43,6 +45,8 @@ let nextPosition = 0;
 interface Delivery {
   message: ConsumeMessage;
   inbound: InboundMessage;
+  /** Its place among the deliveries not acked yet. */
+  ack: AckSlot<ConsumeMessage>;
 }
 
 class Lane {
@@ -59,6 +63,8 @@ export class BatchConsumer {
   /** A barrier waiting for the lanes (or being applied), and what arrived after it. */
   private barrier: Lane | undefined;
   private held: Delivery[] = [];
+  /** Every delivery until acked, in tag order: what one multiple-ack may cover. */
+  private readonly acks = new AckWatermark<ConsumeMessage>();
   private consumerTag: string | undefined;
   private abandoned = false;
 
@@ -125,13 +131,14 @@ export class BatchConsumer {
       lane.buffer = [];
     }
     this.held = [];
+    this.acks.clear();
   }
 
   private receive(m: ConsumeMessage): void {
     if (this.abandoned) return;
     const inbound = toInbound(m, this.opts.decode);
     inbound.position = nextPosition++;
-    this.route({ message: m, inbound });
+    this.route({ message: m, inbound, ack: this.acks.track(m) });
   }
 
   private route(d: Delivery): void {
@@ -197,10 +204,10 @@ export class BatchConsumer {
       try {
         const rejected = await this.process(lane, batch, inbound);
         this.opts.onBatch?.(batch.length, rejected);
-        if (this.abandoned) return; // the channel is gone; the broker redelivers (harmless: idempotent)
-        if (this.lanes.length === 1) this.channel.ack(batch[batch.length - 1], true);
-        else for (const m of batch) this.channel.ack(m);
         lane.backoffMs = 250;
+        if (this.abandoned) return; // the channel is gone; the broker redelivers (harmless: idempotent)
+        // Committed, and its dead letters confirmed: all of it settled.
+        this.ackUpTo(this.acks.settle(taken.map((t) => t.ack)));
         return;
       } catch (e) {
         if (this.abandoned) return;
@@ -212,6 +219,22 @@ export class BatchConsumer {
         lane.backoffMs = Math.min(lane.backoffMs * 2, 10_000);
         if (this.abandoned) return; // connection lost or stopped: the broker redelivers what is unacked
       }
+    }
+  }
+
+  /**
+   * One multiple-ack up to `m`, if the settled run at the front grew. With one lane that is
+   * always the batch's last delivery; with several, other lanes' earlier deliveries may not be
+   * committed yet, and then nothing is acked until the commit that completes the run.
+   */
+  private ackUpTo(m: ConsumeMessage | undefined): void {
+    if (!m) return;
+    try {
+      this.channel.ack(m, true);
+    } catch (e) {
+      // The channel closed before the transport told us (abandon): its tags are void and the
+      // broker redelivers what is unacked. Not a failed commit: nothing to retry.
+      this.opts.log.warn(`could not ack on ${this.opts.queue}: ${(e as Error).message}`);
     }
   }
 
