@@ -159,6 +159,8 @@ export interface BareResult {
   pgPids: number[];
   batches: number;
   statementMs: number;
+  /** The lines of `afterLastCommit`. */
+  afterLines: string[];
 }
 
 /**
@@ -228,6 +230,8 @@ export async function runBare(
   total: number,
   variant: SqlVariant,
   changeFeed: boolean,
+  /** Runs after the last ack, the relay still running: as ProductRun.afterLastCommit. */
+  afterLastCommit?: () => Promise<string[]>,
 ): Promise<BareResult> {
   const conn = await amqp.connect(amqpUrl);
   const clients: Client[] = [];
@@ -236,9 +240,9 @@ export async function runBare(
     let acked = 0;
     let batches = 0;
     let statementMs = 0;
-    let finish!: (r: Omit<BareResult, 'pgPids'>) => void;
+    let finish!: (r: Omit<BareResult, 'pgPids' | 'afterLines'>) => void;
     let fail!: (e: unknown) => void;
-    const done = new Promise<Omit<BareResult, 'pgPids'>>(
+    const done = new Promise<Omit<BareResult, 'pgPids' | 'afterLines'>>(
       (res, rej) => ((finish = res), (fail = rej)),
     );
     const pgPids: number[] = [];
@@ -302,7 +306,8 @@ export async function runBare(
       });
     }
     // With the change feed, the relay runs beside the consumers (its own connection), as the
-    // product's does; it is not waited for at the end, as the product's is not.
+    // product's does. After the last ack (the wave is timed by then) it keeps publishing until
+    // `afterLastCommit` (the change feed's probe) has what it waits for, as the product's does.
     let relaying: Promise<void> | undefined;
     let stopRelay = false;
     if (changeFeed) {
@@ -316,9 +321,10 @@ export async function runBare(
       relaying = relay(conn, db, () => stopRelay).catch(fail);
     }
     const result = await done;
+    const afterLines = (await afterLastCommit?.()) ?? [];
     stopRelay = true;
     await relaying;
-    return { ...result, pgPids };
+    return { ...result, pgPids, afterLines };
   } finally {
     await conn.close().catch(() => undefined);
     for (const db of clients) await db.end().catch(() => undefined);

@@ -14,10 +14,12 @@
 // both sides (CHANGE_FEED_ENABLED=false for the app).
 //
 // The change feed's latency under each storm: recorded_at → delivered from the exchange
-// `registrations.changes` (both pipelines), and, for the product's storm only (the bare
-// pipeline has no API), recorded_at → an SSE client of the API's change stream: the real API
-// app runs beside the ingest during that wave, with one client per account on
-// --sse-accounts of them (sse-probe.ts); its CPU is reported as `api`.
+// `registrations.changes` (both pipelines; exchange-probe.ts), and, for the product's storm
+// only (the bare pipeline has no API), recorded_at → an SSE client of the API's change stream:
+// the real API app runs beside the ingest during that wave, with one client per account on
+// --sse-accounts of them (sse-probe.ts); its CPU is reported as `api`. Both are taken after the
+// wave's last commit and before the pipeline is stopped: each waits (FEED_WAIT_MS) for every
+// change of the wave, prints `N of M received`, and the bench fails if one never arrived.
 //
 // Options: --rounds N (2), --phones N (100000), --accounts N (100), --sse-accounts N (5),
 // --only bare|ingest, --no-change-feed. Environment: BENCH_DATABASE_URL, BENCH_AMQP_URL,
@@ -40,10 +42,10 @@ import {
   PRODUCT_QUEUES,
   QUEUE_PREFIX,
   resetQueues,
-  TOPOLOGY,
 } from './bench-env';
 import { cpuReport, cpuSnapshot } from '../support/proc-cpu';
 import { runProduct } from './product-run';
+import { startExchangeProbe } from './exchange-probe';
 import { accountsOf, API_APP_NAME, startSseProbe } from './sse-probe';
 import { metricSum } from '../../scripts/support/prometheus-text';
 import { ensureVhost } from '../../scripts/support/rabbitmq-vhost';
@@ -63,6 +65,8 @@ const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
 const changeFeed = !process.argv.includes('--no-change-feed');
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+/** How long after the wave's last commit the change feed's probes wait for its last change. */
+const FEED_WAIT_MS = 60_000;
 /** After each wave every phone is live once; the storm wrote one change row per phone. */
 function checkWave(b: Awaited<ReturnType<typeof countBindings>>, wave: Wave, what: string): void {
   const changes = changeFeed ? PHONES : 0;
@@ -101,51 +105,6 @@ function analyzeMeanwhile(pool: Pool): () => void {
       .catch(() => undefined);
   }, every * 1000);
   return () => clearInterval(timer);
-}
-
-/**
- * The change feed's latency under the storm: every change event the app's relay (or the bare
- * pipeline's: the observer runs in both storms, so that the broker routes and delivers the same
- * events on both sides of the ratio) publishes is
- * received by a queue of our own bound to `registrations.changes`, and its arrival compared
- * with its outbox row's `recorded_at` — the start of the statement that wrote it (Postgres has
- * no commit time without track_commit_timestamp): an upper bound of commit → on the exchange,
- * which includes the write statement itself.
- */
-async function watchChanges(conn: amqp.ChannelModel) {
-  const ch = await conn.createChannel();
-  const exchange = TOPOLOGY.changes;
-  await ch.assertExchange(exchange.name, exchange.type, { durable: exchange.durable });
-  const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true });
-  await ch.bindQueue(queue, exchange.name, '#');
-  const arrivals = new Map<string, number>();
-  await ch.consume(
-    queue,
-    (m) => {
-      if (m) arrivals.set(m.properties.messageId as string, Date.now());
-    },
-    { noAck: true },
-  );
-  return {
-    /** p50/p99/max in ms over the changes received, or undefined if none arrived. */
-    async stop(pool: Pool): Promise<string> {
-      await ch.close().catch(() => undefined);
-      const { rows } = await pool.query<{ seq: string; at: number }>(
-        `SELECT seq::text AS seq, extract(epoch from recorded_at) * 1000 AS at FROM registration_changes`,
-      );
-      const lags = rows
-        .filter((r) => arrivals.has(r.seq))
-        .map((r) => arrivals.get(r.seq)! - Number(r.at))
-        .sort((a, b) => a - b);
-      if (lags.length === 0) return 'no change events received';
-      const q = (x: number) =>
-        Math.round(lags[Math.min(lags.length - 1, Math.floor(x * lags.length))]);
-      return (
-        `change feed: ${fmt(lags.length)} of ${fmt(rows.length)} changes received; recorded_at → ` +
-        `delivered from registrations.changes p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms`
-      );
-    },
-  };
 }
 
 async function main(): Promise<void> {
@@ -197,17 +156,25 @@ async function main(): Promise<void> {
         const pre = await load(wave);
         // The same observer of the change feed as in the product's storm: the broker routes and
         // delivers its 100,000 events in both runs, not only in the product's.
-        const feed = changeFeed && wave === 'storm' ? await watchChanges(conn) : undefined;
+        const feed =
+          changeFeed && wave === 'storm' ? await startExchangeProbe(conn, pool) : undefined;
         const cpu0 = cpuSnapshot();
         const stopAnalyze = analyzeMeanwhile(pool);
-        const r = await runBare(
-          BENCH_AMQP_URL,
-          BENCH_DATABASE_URL,
-          queues,
-          PHONES,
-          variant,
-          changeFeed,
-        );
+        let r: Awaited<ReturnType<typeof runBare>>;
+        try {
+          r = await runBare(
+            BENCH_AMQP_URL,
+            BENCH_DATABASE_URL,
+            queues,
+            PHONES,
+            variant,
+            changeFeed,
+            // After the last ack, the bare relay still running: the feed's last changes.
+            feed && (async () => [await feed.delivered(FEED_WAIT_MS)]),
+          );
+        } finally {
+          await feed?.close();
+        }
         stopAnalyze();
         const cpu = cpuReport(cpu0, r.cpuAfter, process.pid, r.pgPids);
         const rate = (PHONES / r.ms) * 1000;
@@ -218,7 +185,8 @@ async function main(): Promise<void> {
             `${r.batches} batches, statement ${(r.statementMs / r.batches).toFixed(0)} ms avg; ${cpu}; ` +
             `live bindings ${fmt(b.live)}, history ${fmt(b.history)}, changes ${fmt(b.changes)})`,
         );
-        if (feed) console.log(`round ${round} bare (${variant}) ${wave} ${await feed.stop(pool)}`);
+        for (const line of r.afterLines)
+          console.log(`round ${round} bare (${variant}) ${wave} ${line}`);
         checkWave(b, wave, `bare (${variant})`);
       }
     }
@@ -232,7 +200,8 @@ async function main(): Promise<void> {
     for (const wave of WAVES) {
       const pre = await load(wave);
       const stopAnalyze = analyzeMeanwhile(pool);
-      const feed = changeFeed && wave === 'storm' ? await watchChanges(conn) : undefined;
+      const feed =
+        changeFeed && wave === 'storm' ? await startExchangeProbe(conn, pool) : undefined;
       const env = {
         DATABASE_URL: BENCH_DATABASE_URL,
         AMQP_URL: BENCH_AMQP_URL,
@@ -252,7 +221,6 @@ async function main(): Promise<void> {
             })
           : undefined;
       let p: Awaited<ReturnType<typeof runProduct>>;
-      let sseLine = '';
       try {
         p = await runProduct({
           env,
@@ -264,9 +232,15 @@ async function main(): Promise<void> {
           // The ingest's backends; the API's are reported with it.
           backends: () => benchBackends(pool, { app: API_APP_NAME, match: false }),
           api: sse,
+          // After the last commit, the app still running: the feed's last changes, on the
+          // exchange (published by the relay after that commit) and on the SSE clients.
+          afterLastCommit: async () => [
+            ...(feed ? [await feed.delivered(FEED_WAIT_MS)] : []),
+            ...(sse ? [await sse.report(FEED_WAIT_MS)] : []),
+          ],
         });
-        if (sse) sseLine = await sse.report(30_000);
       } finally {
+        await feed?.close();
         await sse?.close(); // the API never outlives its wave, whatever failed
       }
       stopAnalyze();
@@ -283,8 +257,7 @@ async function main(): Promise<void> {
           `(${stepMs(p.metrics)}); ` +
           `${p.cpu}; dead-lettered ${dead}; live bindings ${fmt(b.live)}, history ${fmt(b.history)}, changes ${fmt(b.changes)})`,
       );
-      if (feed) console.log(`round ${round} ingest ${wave} ${await feed.stop(pool)}`);
-      if (sseLine) console.log(`round ${round} ingest ${wave} ${sseLine}`);
+      for (const line of p.afterLines) console.log(`round ${round} ingest ${wave} ${line}`);
       if (dead > 0) throw new Error(`${dead} messages were dead-lettered; see ${p.log}`);
       checkWave(b, wave, 'ingest');
     }

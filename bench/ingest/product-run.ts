@@ -1,7 +1,9 @@
 // The product as production runs it: `node dist/apps/ingest/src/main.js` in its own process,
 // configured by the environment only, stopped with SIGTERM. Timed from the first delivery (the
 // queues' ready count first drops; the consumer starts before /readyz answers) until /metrics
-// counts every message as committed (acks follow commits) and the queues are empty.
+// counts every message as committed (acks follow commits) and the queues are empty. Then, with
+// the app still running, `afterLastCommit` (the change feed's probes wait there for the changes
+// the relay publishes after the last commit), and only then the app is stopped.
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, rmSync } from 'node:fs';
@@ -27,6 +29,12 @@ export interface ProductRun {
   backends: () => Promise<number[]>;
   /** The API app running beside it (the SSE probe): its CPU is reported as `api`. */
   api?: { pid: number; backends: () => Promise<number[]> };
+  /**
+   * Runs after the last commit (the wave is timed by then) and before the app is stopped: what
+   * must see the app's work after its last commit, such as the relay publishing the last
+   * changes. Its lines are returned in `afterLines`.
+   */
+  afterLastCommit?: () => Promise<string[]>;
 }
 
 export interface ProductResult {
@@ -34,6 +42,7 @@ export interface ProductResult {
   metrics: string;
   cpu: string;
   log: string;
+  afterLines: string[];
 }
 
 export async function runProduct(o: ProductRun): Promise<ProductResult> {
@@ -106,8 +115,10 @@ export async function runProduct(o: ProductRun): Promise<ProductResult> {
       check();
       await sleep(50);
     }
+    const afterLines = (await o.afterLastCommit?.()) ?? [];
+    if (exited) throw new Error(`the ingest app exited before it was stopped; see ${log}`);
     ok = true;
-    return { ms, metrics, cpu, log };
+    return { ms, metrics, cpu, log, afterLines };
   } finally {
     await stop(child, exited);
     await ch.close().catch(() => undefined);

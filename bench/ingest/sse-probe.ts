@@ -34,7 +34,10 @@ export interface SseProbe {
   pid: number;
   /** The API's Postgres backends (asked at the end of a run). */
   backends: () => Promise<number[]>;
-  /** Waits (up to timeoutMs) for every change of the watched accounts, then the figure. */
+  /**
+   * Waits (up to timeoutMs) for every change of the watched accounts, then the figure; throws
+   * if some never arrived. Called after the wave's last commit.
+   */
   report(timeoutMs: number): Promise<string>;
   /** Closes the clients and stops the API; safe to call more than once, and on failure. */
   close(): Promise<void>;
@@ -179,14 +182,16 @@ export async function startSseProbe(o: {
         await sleep(100);
         rows = await changes();
       }
-      ok = true;
       const lags = rows
         .filter((r) => arrivals.has(Number(r.seq)))
         .map((r) => arrivals.get(Number(r.seq))! - Number(r.at))
         .sort((a, b) => a - b);
       const fmt = (n: number) => n.toLocaleString('en-US');
       const head = `change feed SSE (${o.accounts.length} accounts, one client each): ${fmt(lags.length)} of ${fmt(rows.length)} changes received`;
-      if (lags.length === 0) return `${head}; no change events received`;
+      if (lags.length < rows.length)
+        throw new Error(`${head} within ${timeoutMs / 1000} s of the last commit; see ${log}`);
+      ok = true;
+      if (lags.length === 0) return `${head}; no changes recorded`;
       const q = (x: number) =>
         Math.round(lags[Math.min(lags.length - 1, Math.floor(x * lags.length))]);
       return `${head}; recorded_at → SSE client p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms`;

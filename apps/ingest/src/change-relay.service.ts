@@ -1,23 +1,38 @@
 // The outbox relay: publishes committed changes (registration_changes) to exchange
 // registrations.changes in sequence order, persistent, with publisher confirms, then moves its
-// position (registration_changes_relay) past them in the same transaction. A crash after publishing and before the
-// commit republishes them after restart (at least once; consumers dedupe by seq). Only one
-// instance relays at a time (advisory lock), which also keeps the order.
+// position (registration_changes_relay) past them in the same transaction. A crash after
+// publishing and before the commit republishes them after restart (at least once; consumers
+// dedupe by seq). Only one instance relays at a time (advisory lock), which also keeps the order.
+//
+// A pass reads the outbox in chunks and publishes each chunk as soon as it is read, while the
+// broker confirms the previous ones: the confirms' round trip and the position's commit are paid
+// once per pass, not once per chunk. Under a storm the relay is always behind (every chunk comes
+// back full), so that wait bounded the change feed's throughput, hence its latency
+// (docs/benchmarks.md, "Change feed latency"). The position still moves only past changes the
+// broker confirmed, all of them, in the transaction that holds the lock.
 import {
   Inject,
   Injectable,
   Logger,
   OnApplicationBootstrap,
   OnModuleDestroy,
+  Optional,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { ConfirmPublisher, keys, topology } from '@app/messaging';
+import { ConfirmPublisher, keys, PublishFn, topology } from '@app/messaging';
+import { RegistrationStore } from '@app/persistence';
 import { PeriodicTask } from './periodic-task';
 
 const RELAY_LOCK = 7_406_314;
-const BATCH = 500;
+/** Rows per read. */
+const CHUNK = 500;
+/**
+ * Rows per pass at most (one transaction, one wait for confirms): bounds how long the pass's
+ * transaction stays open and how many unconfirmed messages it holds in memory.
+ */
+const PASS_MAX = 5_000;
 
 interface ChangeRow {
   seq: string;
@@ -41,6 +56,7 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
   constructor(
     private readonly ds: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() store?: RegistrationStore,
   ) {
     const t = topology({
       kazooExchangeDurable: config.KAZOO_EXCHANGE_DURABLE,
@@ -55,13 +71,16 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
       { warn: (m) => this.logger.warn(m) },
       'registrations-relay',
     );
-    // A full batch means more are waiting: go again at once.
+    // A pass that stopped at PASS_MAX means more are waiting: go again at once. Otherwise the
+    // next pass is when a lane of this app commits changes (the store tells), or in 100 ms for
+    // those written by other processes (the API's flushes) or before a failure.
     this.task = new PeriodicTask(
       'change relay',
-      async () => ((await this.relayOnce()) === BATCH ? 0 : 100),
+      async () => ((await this.relayOnce()) >= PASS_MAX ? 0 : 100),
       (m) => this.logger.warn(m),
       { initialBackoffMs: 100, maxBackoffMs: 10_000 },
     );
+    if (store) store.onChangesCommitted = () => this.task.wake();
   }
 
   onApplicationBootstrap(): void {
@@ -73,7 +92,7 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
     await this.publisher.close();
   }
 
-  /** One pass: publishes up to BATCH changes; returns how many. */
+  /** One pass: publishes up to PASS_MAX changes; returns how many. */
   async relayOnce(): Promise<number> {
     const q = this.ds.createQueryRunner();
     await q.connect();
@@ -89,21 +108,37 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
       const [{ through }] = await q.query(
         `SELECT published_through AS through FROM registration_changes_relay WHERE id = 1`,
       );
-      const rows: ChangeRow[] = await q.query(
-        `SELECT seq, change, occurred_at, account_id, realm, username, registration::text AS registration_json
-           FROM registration_changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
-        [through, BATCH],
-      );
-      if (rows.length === 0) {
-        await q.commitTransaction();
-        return 0;
+      // Each chunk is published as soon as it is read, on one channel for the whole pass (in
+      // seq order: if it closes, the rest of the pass fails rather than overtake what was lost
+      // with it); the confirms are awaited together at the end of the pass.
+      let publish: PublishFn | undefined;
+      let last: string = through;
+      let published = 0;
+      const confirms: Promise<void>[] = [];
+      while (published < PASS_MAX) {
+        const rows: ChangeRow[] = await q.query(
+          `SELECT seq, change, occurred_at, account_id, realm, username, registration::text AS registration_json
+             FROM registration_changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
+          [last, Math.min(CHUNK, PASS_MAX - published)],
+        );
+        if (rows.length > 0) publish ??= await this.publisher.onOneChannel();
+        for (const r of rows)
+          for (const c of this.publish(publish!, r)) {
+            c.catch(() => undefined); // observed below, after the next reads: not unhandled
+            confirms.push(c);
+          }
+        published += rows.length;
+        if (rows.length > 0) last = rows[rows.length - 1].seq;
+        if (rows.length < CHUNK) break; // caught up
       }
-      await Promise.all(rows.flatMap((r) => this.publish(r)));
-      await q.query(`UPDATE registration_changes_relay SET published_through = $1 WHERE id = 1`, [
-        rows[rows.length - 1].seq,
-      ]);
+      // Rejects if the broker refused any of them: the position stays, all are published again.
+      await Promise.all(confirms);
+      if (published > 0)
+        await q.query(`UPDATE registration_changes_relay SET published_through = $1 WHERE id = 1`, [
+          last,
+        ]);
       await q.commitTransaction();
-      return rows.length;
+      return published;
     } catch (e) {
       if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
       throw e;
@@ -112,7 +147,7 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
     }
   }
 
-  private publish(r: ChangeRow): Promise<void>[] {
+  private publish(publish: PublishFn, r: ChangeRow): Promise<void>[] {
     // JSON.stringify of {seq, change, occurred_at, account_id, registration}, with the stored
     // registration as it is (a change event per stored change: no parse and re-serialise).
     const head = JSON.stringify({
@@ -123,7 +158,7 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
     });
     const body = `${head.slice(0, -1)},"registration":${r.registration_json}}`;
     const out = [
-      this.publisher.publish(
+      publish(
         this.exchange,
         keys.change(r.change, r.account_id, r.realm, r.username),
         Buffer.from(body),
@@ -138,7 +173,7 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
     const notification = this.config.KAZOO_NOTIFICATIONS ? kazooNotification(r) : undefined;
     if (notification) {
       out.push(
-        this.publisher.publish(
+        publish(
           this.notificationsExchange,
           notification.key,
           Buffer.from(JSON.stringify(notification.body)),

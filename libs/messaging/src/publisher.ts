@@ -4,6 +4,32 @@ import * as amqp from 'amqplib';
 import { declareExchange } from './amqp-topology';
 import type { ExchangeSpec } from './topology';
 
+export type PublishFn = (
+  exchange: string,
+  routingKey: string,
+  body: Buffer,
+  options?: amqp.Options.Publish,
+) => Promise<void>;
+
+/** Resolves when the broker confirmed the message; rejects if refused or the channel closed. */
+function confirmed(
+  ch: amqp.ConfirmChannel,
+  exchange: string,
+  routingKey: string,
+  body: Buffer,
+  options: amqp.Options.Publish,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    try {
+      ch.publish(exchange, routingKey, body, options, (err) =>
+        err ? reject(new Error(`broker refused the message: ${String(err)}`)) : resolve(),
+      );
+    } catch (e) {
+      reject(e instanceof Error ? e : new Error(String(e))); // the channel closed: amqplib throws on send
+    }
+  });
+}
+
 export class ConfirmPublisher {
   private conn: amqp.ChannelModel | undefined;
   private channel: amqp.ConfirmChannel | undefined;
@@ -22,12 +48,18 @@ export class ConfirmPublisher {
     body: Buffer,
     options: amqp.Options.Publish = {},
   ): Promise<void> {
+    await confirmed(await this.open(), exchange, routingKey, body, options);
+  }
+
+  /**
+   * A publish function bound to the channel open now: once that channel closes, it rejects
+   * instead of opening another. For a sequence whose order matters (the change relay's pass):
+   * none of it can overtake, on a new channel, messages lost with the old one.
+   */
+  async onOneChannel(): Promise<PublishFn> {
     const ch = await this.open();
-    await new Promise<void>((resolve, reject) =>
-      ch.publish(exchange, routingKey, body, options, (err) =>
-        err ? reject(new Error(`broker refused the message: ${String(err)}`)) : resolve(),
-      ),
-    );
+    return (exchange, routingKey, body, options = {}) =>
+      confirmed(ch, exchange, routingKey, body, options);
   }
 
   async close(): Promise<void> {

@@ -28,15 +28,19 @@ export interface OutboxRecord {
   registration: Record<string, unknown>;
 }
 
+/** Whether the feed keeps this change (an outbox row). */
+export function feedKeeps(c: BindingChange, opts: ChangeFeedOptions): boolean {
+  return opts.enabled && (c.change !== 'refreshed' || opts.refreshes);
+}
+
 /** The changes the feed keeps, as outbox rows (none when the feed is off). */
 export function outboxRecords(
   changes: readonly BindingChange[],
   opts: ChangeFeedOptions,
 ): OutboxRecord[] {
-  if (!opts.enabled) return [];
   const records: OutboxRecord[] = [];
   for (const c of changes) {
-    if (c.change === 'refreshed' && !opts.refreshes) continue;
+    if (!feedKeeps(c, opts)) continue;
     const b = c.binding;
     records.push({
       ord: records.length,

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { DataSource, QueryRunner } from 'typeorm';
-import { ChangeFeedOptions, outboxRecords, recordChanges } from './change-outbox';
+import { ChangeFeedOptions, feedKeeps, outboxRecords, recordChanges } from './change-outbox';
 import { WriteConflict } from './transient-errors';
 import { queryPrepared } from './prepared-query';
 import type { ReadAhead } from './read-ahead';
@@ -128,6 +128,12 @@ export class RegistrationStore {
   /** Told how long each step of applyBatch took (the ingest app's batch step histogram). */
   onStep?: (step: BatchStep, seconds: number) => void;
 
+  /**
+   * Told when applyBatch committed outbox rows: the ingest's relay publishes them at once
+   * instead of at its next poll.
+   */
+  onChangesCommitted?: () => void;
+
   constructor(
     private readonly ds: DataSource,
     @Optional() @Inject(APP_CONFIG) config?: AppConfig,
@@ -164,6 +170,8 @@ export class RegistrationStore {
           : await this.applyOnce(undefined, events, aors, realms, opts);
         // Remembered only once committed: a rolled-back batch must write its accounts again.
         for (const a of accountsWritten) this.accountsSeen.set(a.id, JSON.stringify(a));
+        if (this.onChangesCommitted && result.changes.some((c) => feedKeeps(c, this.changeFeed)))
+          this.onChangesCommitted();
         return result;
       } catch (e) {
         opts.readAhead?.discard();
