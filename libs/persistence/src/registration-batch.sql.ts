@@ -2,7 +2,7 @@
 // touched AOR, and the write of the plan (bindings, history, extensions and, when the change
 // feed is on, the outbox) as ONE statement, so that a batch costs two round trips and needs no
 // explicit transaction: the statement is atomic, and undoes itself on a write conflict.
-import { OUTBOX_ACCOUNTS_READ, outboxCtes } from './change-outbox';
+import { outboxCtes } from './change-outbox';
 import {
   BINDING_RECORDSET,
   bindingRecordsetSelect,
@@ -62,15 +62,13 @@ const SWEEP_AT_UPDATE = `sweep_at = CASE WHEN r.ended_at IS NULL THEN LEAST(r.sw
 /**
  * $1: bindings to write (stored ones with their id); $2, $3: the stored ones' ids and the row
  * versions read; $4: ended segments for history; $5: bindings of AORs seen first (extensions);
- * $6: how many bindings $1 holds; $7, $8 (with the outbox): OutboxRecords and their
- * OutboxAccounts.
+ * $6: how many bindings $1 holds; $7 (with the outbox): OutboxRecords.
  *
  * A stored row is updated only if nobody changed it since it was read, a new one inserted only
  * if nobody inserted it meanwhile; registrations_check_written then raises (RGW01) unless every
  * binding was written, which aborts the statement. The outbox lock is taken once the bindings
  * and extensions are written, so it is never held while waiting for another writer's row.
- * Returns the written bindings' ids and new row versions (one row with NULLs if none); with the
- * outbox, one more row with a NULL id carries OUTBOX_ACCOUNTS_READ.
+ * Returns the written bindings' ids and new row versions (one row with NULLs if none).
  */
 function writeSql(outbox: boolean): string {
   return `
@@ -103,15 +101,10 @@ function writeSql(outbox: boolean): string {
   ), checked AS MATERIALIZED (
     SELECT registrations_check_written($6, (SELECT count(*)::int FROM upserted))
          + (SELECT count(*)::int FROM extensions) AS n
-  )${outbox ? `, ${outboxCtes('$7::json', '$8::json', { after: 'checked', ids: 'upserted' })}` : ''}
+  )${outbox ? `, ${outboxCtes('$7::json', { after: 'checked', ids: 'upserted' })}` : ''}
   SELECT u.id::float8 AS id, u.realm_key AS "realmKey", u.username_key AS "usernameKey",
-         u.contact_uri AS "contactUri", u.row_version AS "rowVersion"${outbox ? ', NULL::json AS "accountsRead"' : ''}
-    FROM checked LEFT JOIN upserted u ON true${
-      outbox
-        ? `
-   UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, ${OUTBOX_ACCOUNTS_READ}`
-        : ''
-    }`;
+         u.contact_uri AS "contactUri", u.row_version AS "rowVersion"
+    FROM checked LEFT JOIN upserted u ON true`;
 }
 
 export const WRITE_SQL = writeSql(false);

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { DataSource, QueryRunner } from 'typeorm';
-import { AccountKeysCache, ChangeFeedOptions, outboxRecords, recordChanges } from './change-outbox';
+import { ChangeFeedOptions, outboxRecords, recordChanges } from './change-outbox';
 import { WriteConflict } from './transient-errors';
 import { queryPrepared } from './prepared-query';
 import type { ReadAhead } from './read-ahead';
@@ -58,8 +58,6 @@ export interface BatchOptions {
 type WriteRow = Pick<Binding, 'realmKey' | 'usernameKey' | 'contactUri'> & {
   id: number;
   rowVersion: string;
-  /** On the outbox's extra row (NULL id): OUTBOX_ACCOUNTS_READ. */
-  accountsRead?: [string, string | null, string | null][] | null;
 };
 
 /** The steps of applyBatch: read the touched AORs, plan in JS, write (and commit). */
@@ -121,9 +119,6 @@ const INSERT_HISTORY_FROM = (source: string) => `
 export class RegistrationStore {
   /** Accounts as last written, so that unchanged ones cost no write per batch. */
   private readonly accountsSeen = new Map<string, string>();
-
-  /** Accounts' names and realms for the outbox rows (checked by the statement that writes them). */
-  private readonly accountKeys = new AccountKeysCache();
 
   private readonly changeFeed: ChangeFeedOptions;
 
@@ -235,7 +230,7 @@ export class RegistrationStore {
       return this.inTransaction(async (tx) => {
         await this.write(tx, plan, versions, newAors, false);
         const accountsWritten = await this.upsertAccounts(tx, accounts);
-        await recordChanges(tx, plan.changes, this.changeFeed, this.accountKeys);
+        await recordChanges(tx, plan.changes, this.changeFeed);
         step('write');
         return { result, accountsWritten };
       });
@@ -250,7 +245,7 @@ export class RegistrationStore {
     }
     await this.write(q, plan, versions, newAors, false);
     const accountsWritten = await this.upsertAccounts(q, accounts);
-    await recordChanges(q, plan.changes, this.changeFeed, this.accountKeys);
+    await recordChanges(q, plan.changes, this.changeFeed);
     step('write'); // the commit follows, in inTransaction
     return { result, accountsWritten };
   }
@@ -263,10 +258,8 @@ export class RegistrationStore {
     newAors: Set<string>,
     withOutbox: boolean,
   ): Promise<WrittenBinding[]> {
-    const outbox = withOutbox
-      ? outboxRecords(plan.changes, this.changeFeed, this.accountKeys)
-      : { records: [], accounts: [] };
-    if (plan.bindings.length === 0 && outbox.records.length === 0) return [];
+    const outbox = withOutbox ? outboxRecords(plan.changes, this.changeFeed) : [];
+    if (plan.bindings.length === 0 && outbox.length === 0) return [];
     const storedIds: number[] = [];
     const storedVersions: (string | undefined)[] = [];
     // Only the fields the statement's extensions recordset reads: a whole binding is ~1.2 kB
@@ -293,18 +286,15 @@ export class RegistrationStore {
       extensions.length > 0 ? JSON.stringify(extensions) : '[]',
       plan.bindings.length,
     ];
-    const withRecords = outbox.records.length > 0;
-    if (withRecords) params.push(JSON.stringify(outbox.records), JSON.stringify(outbox.accounts));
+    if (outbox.length > 0) params.push(JSON.stringify(outbox));
     const rows = await queryPrepared<WriteRow>(
       db,
-      withRecords ? 'registrations_write_outbox' : 'registrations_write',
-      withRecords ? WRITE_WITH_OUTBOX_SQL : WRITE_SQL,
+      outbox.length > 0 ? 'registrations_write_outbox' : 'registrations_write',
+      outbox.length > 0 ? WRITE_WITH_OUTBOX_SQL : WRITE_SQL,
       params,
     );
     const byKey = new Map<string, WriteRow>();
-    for (const r of rows)
-      if (r.id !== null) byKey.set(bindingKey(r), r);
-      else this.accountKeys.learn(r.accountsRead);
+    for (const r of rows) if (r.id !== null) byKey.set(bindingKey(r), r);
     for (const ch of plan.changes) ch.binding.id ??= byKey.get(bindingKey(ch.binding))?.id;
     return plan.bindings.map((b) => {
       const row = byKey.get(bindingKey(b))!; // every binding was written (else RGW01)
@@ -393,7 +383,6 @@ export class RegistrationStore {
         binding: b,
       })),
       this.changeFeed,
-      this.accountKeys,
     );
     return ended;
   }
@@ -520,7 +509,6 @@ export class RegistrationStore {
           binding: b,
         })),
         this.changeFeed,
-        this.accountKeys,
       );
       return ended;
     });
