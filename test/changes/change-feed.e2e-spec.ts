@@ -244,6 +244,12 @@ describe('Server-Sent Events', () => {
     ).toEqual(missed.rows.map((r) => [r.seq, r.change, r.username]));
     // live1's end and live3's start, in seq order (above); two AORs, so in either order (lanes).
     expect(resumed.events.map((e) => e.event).sort()).toEqual(['registered', 'unregistered']);
+    // With the account's name and realm, as on the exchange (account-in-feed.e2e-spec).
+    for (const e of resumed.events)
+      expect((JSON.parse(e.data) as ChangeMsg).registration).toMatchObject({
+        account_name: realmA,
+        account_realm: realmA,
+      });
     // Nothing of account B ever appears in A's stream.
     for (const e of [...first.events, ...resumed.events]) expect(e.data).not.toContain(realmB);
   });

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ConfirmPublisher, keys, topology } from '@app/messaging';
+import { withAccountKeys } from '@app/persistence';
 import { PeriodicTask } from './periodic-task';
 
 const RELAY_LOCK = 7_406_314;
@@ -28,6 +29,8 @@ interface ChangeRow {
   username: string;
   /** The stored Kazoo item as JSON text: spliced into the event body, never parsed again. */
   registration_json: string;
+  account_name: string | null;
+  account_realm: string | null;
 }
 
 @Injectable()
@@ -90,7 +93,8 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
         `SELECT published_through AS through FROM registration_changes_relay WHERE id = 1`,
       );
       const rows: ChangeRow[] = await q.query(
-        `SELECT seq, change, occurred_at, account_id, realm, username, registration::text AS registration_json
+        `SELECT seq, change, occurred_at, account_id, realm, username, registration::text AS registration_json,
+                account_name, account_realm
            FROM registration_changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
         [through, BATCH],
       );
@@ -121,7 +125,8 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
       occurred_at: new Date(r.occurred_at).toISOString(),
       account_id: r.account_id,
     });
-    const body = `${head.slice(0, -1)},"registration":${r.registration_json}}`;
+    const registration = withAccountKeys(r.registration_json, r.account_name, r.account_realm);
+    const body = `${head.slice(0, -1)},"registration":${registration}}`;
     const out = [
       this.publisher.publish(
         this.exchange,
