@@ -4,35 +4,13 @@ import * as amqp from 'amqplib';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AccountStore, CredentialStore } from '@app/persistence';
 import { connectTestBroker } from '../support/amqp';
+import { ChangeMsg, subscribe } from '../support/change-feed';
 import { startApiApp, startIngestApp } from '../support/apps';
 import { eventually } from '../support/poll';
 import { startIngest, Harness } from '../support/ingest-harness';
 import { accountIdOf, kazoo, kazooFlush, nowS } from '../support/messages';
 import { SseClient } from '../support/sse-client';
 import { testConfig } from '../support/test-env';
-
-interface ChangeMsg {
-  seq: number;
-  change: string;
-  occurred_at: string;
-  account_id: string | null;
-  registration: Record<string, unknown>;
-}
-
-/** A subscriber's own queue bound to registrations.changes. */
-async function subscribe(conn: amqp.ChannelModel, binding = '#') {
-  const ch = await conn.createChannel();
-  await ch.assertExchange('registrations.changes', 'topic', { durable: true });
-  const { queue } = await ch.assertQueue('', { exclusive: true });
-  await ch.bindQueue(queue, 'registrations.changes', binding);
-  const got: { key: string; msg: ChangeMsg }[] = [];
-  await ch.consume(
-    queue,
-    (m) => m && got.push({ key: m.fields.routingKey, msg: JSON.parse(m.content.toString()) }),
-    { noAck: true },
-  );
-  return got;
-}
 
 let h: Harness;
 let conn: amqp.ChannelModel;
@@ -314,6 +292,12 @@ describe('Server-Sent Events', () => {
     ).toEqual(missed.rows.map((r) => [r.seq, r.change, r.username]));
     // live1's end and live3's start, in seq order (above); two AORs, so in either order (lanes).
     expect(resumed.events.map((e) => e.event).sort()).toEqual(['registered', 'unregistered']);
+    // With the account's name and realm, as on the exchange (account-in-feed.e2e-spec).
+    for (const e of resumed.events)
+      expect((JSON.parse(e.data) as ChangeMsg).registration).toMatchObject({
+        account_name: realmA,
+        account_realm: realmA,
+      });
     // Nothing of account B ever appears in A's stream.
     for (const e of [...first.events, ...resumed.events]) expect(e.data).not.toContain(realmB);
   });

@@ -22,7 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ConfirmPublisher, keys, PublishFn, topology } from '@app/messaging';
-import { RegistrationStore } from '@app/persistence';
+import { RegistrationStore, withAccountKeys } from '@app/persistence';
 import { PeriodicTask } from './periodic-task';
 
 const RELAY_LOCK = 7_406_314;
@@ -43,6 +43,8 @@ interface ChangeRow {
   username: string;
   /** The stored Kazoo item as JSON text: spliced into the event body, never parsed again. */
   registration_json: string;
+  account_name: string | null;
+  account_realm: string | null;
 }
 
 @Injectable()
@@ -117,7 +119,8 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
       const confirms: Promise<void>[] = [];
       while (published < PASS_MAX) {
         const rows: ChangeRow[] = await q.query(
-          `SELECT seq, change, occurred_at, account_id, realm, username, registration::text AS registration_json
+          `SELECT seq, change, occurred_at, account_id, realm, username, registration::text AS registration_json,
+                  account_name, account_realm
              FROM registration_changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
           [last, Math.min(CHUNK, PASS_MAX - published)],
         );
@@ -156,7 +159,8 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
       occurred_at: new Date(r.occurred_at).toISOString(),
       account_id: r.account_id,
     });
-    const body = `${head.slice(0, -1)},"registration":${r.registration_json}}`;
+    const registration = withAccountKeys(r.registration_json, r.account_name, r.account_realm);
+    const body = `${head.slice(0, -1)},"registration":${registration}}`;
     const out = [
       publish(
         this.exchange,

@@ -68,6 +68,10 @@ const RECORDSET = `ord int, change text, occurred_us bigint, account_id text, re
  * their order. `after`: a CTE to finish before the lock is taken (so that the lock is held only
  * from the end of the caller's writes to its commit, and never while waiting for a row lock);
  * `ids`: a CTE of (id, realm_key, username_key, contact_uri) giving new bindings their id.
+ *
+ * The account's name and realm, as the statement reads them, go to their own columns: merged
+ * into the jsonb here they cost a rebuild of every row's item (3–7 ms of Postgres CPU per 1,000,
+ * docs/benchmarks.md); the readers put them into the event (withAccountKeys).
  */
 export function outboxCtes(json: string, o: { after?: string; ids?: string } = {}): string {
   const id = o.ids ? 'COALESCE(c.registration_id, i.id)' : 'c.registration_id';
@@ -78,9 +82,10 @@ export function outboxCtes(json: string, o: { after?: string; ids?: string } = {
   return `outbox_lock AS MATERIALIZED (
     SELECT pg_advisory_xact_lock(${OUTBOX_LOCK}) ${o.after ? `FROM ${o.after}` : ''}
   ), outbox AS (
-    INSERT INTO registration_changes (change, occurred_at, account_id, realm, username, registration_id, registration)
+    INSERT INTO registration_changes (change, occurred_at, account_id, realm, username, registration_id,
+                                      registration, account_name, account_realm)
     SELECT c.change, to_timestamp(c.occurred_us / 1e6), c.account_id, c.realm, c.username, ${id},
-           c.registration || jsonb_strip_nulls(jsonb_build_object('account_name', a.name, 'account_realm', a.realm))
+           c.registration, a.name, a.realm
       FROM json_to_recordset(${json}) AS c(${RECORDSET})
      CROSS JOIN outbox_lock
       ${joinIds}
@@ -102,4 +107,23 @@ export async function recordChanges(
     JSON.stringify(records),
   ]);
   return records.length;
+}
+
+/**
+ * A stored change's Kazoo item as JSON text with the account's name and realm it was written
+ * with (the columns; no key for a NULL), as a change event carries them. Spliced in front of the
+ * stored text rather than parsed and serialised again; rows written before migration
+ * 1796700000000 have them inside the item already, and NULL columns.
+ */
+export function withAccountKeys(
+  registrationJson: string,
+  accountName: string | null,
+  accountRealm: string | null,
+): string {
+  let keys = '';
+  if (accountName !== null) keys += `"account_name":${JSON.stringify(accountName)},`;
+  if (accountRealm !== null) keys += `"account_realm":${JSON.stringify(accountRealm)},`;
+  if (keys === '') return registrationJson;
+  // (An item always has realm, username, contact…: never `{}`.)
+  return `{${keys}${registrationJson.slice(1)}`;
 }

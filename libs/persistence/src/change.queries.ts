@@ -40,11 +40,21 @@ export class ChangeQueries {
   }
 
   async after(accountId: string, seq: number, limit = 500): Promise<ChangeRow[]> {
-    return this.ds.query(
-      `SELECT seq, change, occurred_at, account_id, registration FROM registration_changes
-        WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
-      [accountId, seq, limit],
-    );
+    const rows: (ChangeRow & { account_name: string | null; account_realm: string | null })[] =
+      await this.ds.query(
+        `SELECT seq, change, occurred_at, account_id, registration, account_name, account_realm
+           FROM registration_changes
+          WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+        [accountId, seq, limit],
+      );
+    // The account's keys as they were written (their own columns since migration 1796700000000;
+    // NULL, and inside the item, before), first, as the relay puts them (withAccountKeys).
+    return rows.map(({ account_name, account_realm, ...r }) => {
+      const keys: Record<string, string> = {};
+      if (account_name !== null) keys.account_name = account_name;
+      if (account_realm !== null) keys.account_realm = account_realm;
+      return { ...r, registration: { ...keys, ...r.registration } };
+    });
   }
 
   /** Positions at or below this were dropped by retention. */

@@ -12,6 +12,7 @@ import { DialectUsers1796315000000 } from './1796315000000-dialect-users';
 import { HotRefreshes1796317000000 } from './1796317000000-hot-refreshes';
 import { ReconciledEndReason1796400000000 } from './1796400000000-reconciled-end-reason';
 import { EndedLookupKeys1796665000000 } from './1796665000000-ended-lookup-keys';
+import { ChangeAccountKeys1796700000000 } from './1796700000000-change-account-keys';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   HotRefreshes1796317000000,
   ReconciledEndReason1796400000000,
   EndedLookupKeys1796665000000,
+  ChangeAccountKeys1796700000000,
 ];
