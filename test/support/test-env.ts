@@ -33,8 +33,9 @@ export function testConfig(overrides: Partial<Record<string, string>> = {}): App
     // …and a reconciliation asked of an app with no Kamailio answering (a generated request)
     // gives up soon.
     RECONCILE_FIRST_ANSWER_MS: '300',
-    // Lanes (docs/design.md): the product's default (1 on a 2-core machine); INGEST_LANES=4 in
-    // the environment runs the suites with 4 lanes (and a pool large enough for them).
+    // Lanes (docs/design.md): the product's default for the harness's pool of 3 (one lane);
+    // INGEST_LANES=2 or 4 in the environment runs the suites with that many lanes (and a pool
+    // large enough for them), as CI's second run does with 2.
     ...laneEnv(),
     ...overrides,
   });

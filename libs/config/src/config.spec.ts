@@ -150,10 +150,15 @@ describe('redactUrl', () => {
 });
 
 describe('INGEST_LANES', () => {
-  it('is derived by default: min(4, pool - 2, cores / 2), at least 1', () => {
+  it('is derived by default: min(4, pool - 2, max(2, cores / 2)), at least 1', () => {
     expect(ingestLanes(loadConfig({}), 8)).toBe(4);
     expect(ingestLanes(loadConfig({}), 16)).toBe(4);
-    expect(ingestLanes(loadConfig({}), 2)).toBe(1); // a 2-core box: one lane (docs/benchmarks.md)
+    expect(ingestLanes(loadConfig({}), 2)).toBe(2); // a 2-core box: two lanes (docs/benchmarks.md)
+    expect(ingestLanes(loadConfig({}), 1)).toBe(2);
+    expect(ingestLanes(loadConfig({ DB_POOL_SIZE: '3' }), 2)).toBe(1);
+    // An explicit prefetch that holds one batch keeps one lane (it started so before).
+    expect(ingestLanes(loadConfig({ INGEST_PREFETCH: '200' }), 2)).toBe(1);
+    expect(ingestLanes(loadConfig({ INGEST_PREFETCH: '2500' }), 8)).toBe(2);
     expect(ingestLanes(loadConfig({}), 6)).toBe(3);
     expect(ingestLanes(loadConfig({ DB_POOL_SIZE: '5' }), 8)).toBe(3);
     expect(ingestLanes(loadConfig({ DB_POOL_SIZE: '2' }), 8)).toBe(1);
@@ -178,8 +183,9 @@ describe('INGEST_PREFETCH', () => {
   };
 
   it('is 3000 with one lane, as before; three batches per lane with several', () => {
-    expect(prefetch({})).toBe(3000);
-    expect(prefetch({ INGEST_BATCH_SIZE: '5000' })).toBe(3000);
+    expect(prefetch({}, 1)).toBe(6000); // 2 lanes by default on a small machine
+    expect(prefetch({ INGEST_LANES: '1' })).toBe(3000);
+    expect(prefetch({ INGEST_BATCH_SIZE: '5000', INGEST_LANES: '1' })).toBe(3000);
     expect(prefetch({ INGEST_LANES: '4' })).toBe(12_000);
     expect(prefetch({ INGEST_LANES: '4', INGEST_BATCH_SIZE: '100' })).toBe(3000);
     expect(prefetch({ INGEST_LANES: '8', INGEST_BATCH_SIZE: '5000', DB_POOL_SIZE: '10' })).toBe(

@@ -179,16 +179,21 @@ export function ingestPrefetch(
 }
 
 /**
- * Lanes per queue: INGEST_LANES, or when 0 min(4, DB_POOL_SIZE - 2, cores / 2), at least 1:
- * two connections left for the relay, the sweeper and a flush; and half the machine's cores,
- * since on a 2-core machine shared with Postgres and RabbitMQ 4 lanes measured slower than one
- * (docs/benchmarks.md, "Lanes").
+ * Lanes per queue: INGEST_LANES, or when 0 min(4, DB_POOL_SIZE - 2, max(2, cores / 2)), at
+ * least 1: two connections left for the relay, the sweeper and a flush; half the machine's
+ * cores (Postgres and RabbitMQ share it), but 2 even on 2 cores: with acks by a watermark, 2
+ * lanes measured faster than 1 there (storm ratio 0.91–0.94 against 0.72–0.81), while 4 lanes
+ * with one ack per message were slower (docs/benchmarks.md, "Lanes" and "Two lanes on two
+ * cores"). An explicit INGEST_PREFETCH too small for a full batch per derived lane lowers the
+ * derived lanes to what it holds, so that a setup that started with one lane still starts.
  */
 export function ingestLanes(
-  c: Pick<AppConfig, 'INGEST_LANES' | 'DB_POOL_SIZE'>,
+  c: Pick<AppConfig, 'INGEST_LANES' | 'DB_POOL_SIZE' | 'INGEST_PREFETCH' | 'INGEST_BATCH_SIZE'>,
   cores = availableParallelism(),
 ): number {
-  return c.INGEST_LANES || Math.max(1, Math.min(4, c.DB_POOL_SIZE - 2, Math.floor(cores / 2)));
+  if (c.INGEST_LANES) return c.INGEST_LANES;
+  const held = c.INGEST_PREFETCH ? Math.floor(c.INGEST_PREFETCH / c.INGEST_BATCH_SIZE) : 4;
+  return Math.max(1, Math.min(4, c.DB_POOL_SIZE - 2, Math.max(2, Math.floor(cores / 2)), held));
 }
 
 /** The URL without its password, for log lines. */
