@@ -133,31 +133,41 @@ async function startConsumer(o: {
   return { conn, ch, consumer, acks, committed, committedIds, held, release };
 }
 
-it('4 lanes, one held mid-stream, connection lost: every delivery from the first uncommitted one comes back, none before it', async () => {
-  const n = 400;
-  const bodies = stream(n, 4);
-  await fill(bodies);
-  // Lane 2's second batch is held: lane 2 committed its first, the other lanes go on to the end.
+/**
+ * 4 lanes of 10 with lane 2's second batch held: waits until every other delivery (`others`)
+ * committed, checks that the acks reach exactly the first uncommitted delivery (tag t is
+ * position t - 1), and returns it with the consumer.
+ */
+async function holdLaneTwo(n: number, others: (b: Body) => boolean, bodies: Body[]) {
   const c = await startConsumer({
     lanes: 4,
     batchSize: 10,
     prefetch: 1000,
     hold: (lane, call) => lane === 2 && call === 2,
   });
-  const others = bodies.filter((b) => b.lane !== 2).map((b) => b.i);
+  const rest = bodies.filter(others).map((b) => b.i);
   await eventually(
     async () => ({ held: c.held.length, ids: c.committedIds() }),
-    (s) => s.held === 1 && others.every((i) => s.ids.has(i)),
+    (st) => st.held === 1 && rest.every((i) => st.ids.has(i)),
     { what: 'the other lanes committed everything, lane 2 holding a batch' },
   );
   const committed = c.committedIds();
   const firstUncommitted = range(0, n).find((i) => !committed.has(i))!;
   expect(c.held[0]).toContain(firstUncommitted);
+  expect(Math.max(...c.acks.map((a) => a.tag))).toBe(firstUncommitted);
+  return { c, firstUncommitted };
+}
+
+it('4 lanes, one held mid-stream, connection lost: every delivery from the first uncommitted one comes back, none before it', async () => {
+  const n = 400;
+  const bodies = stream(n, 4);
+  await fill(bodies);
+  // Lane 2's second batch is held: lane 2 committed its first, the other lanes go on to the end.
+  const { c, firstUncommitted } = await holdLaneTwo(n, (b) => b.lane !== 2, bodies);
   expect(firstUncommitted).toBeGreaterThan(0);
   // The acks so far reach exactly up to it; then the channel goes (a close: RabbitMQ handles the
   // acks sent before it first) and the consumer hears that its tags are void, as the transport
   // tells it on a connection loss; the held batch commits only then.
-  expect(Math.max(...c.acks.map((a) => a.tag))).toBe(firstUncommitted);
   await c.ch.close();
   c.consumer.abandon();
   c.release();
@@ -180,22 +190,7 @@ it('4 lanes, a slow lane, a barrier and a dead letter: nothing uncommitted acked
   const n = 400;
   const bodies = stream(n, 4, { 5: { barrier: true }, 41: { poison: true } });
   await fill(bodies);
-  const c = await startConsumer({
-    lanes: 4,
-    batchSize: 10,
-    prefetch: 1000,
-    hold: (lane, call) => lane === 2 && call === 2,
-  });
-  const others = bodies.filter((b) => b.lane !== 2 || b.barrier).map((b) => b.i);
-  await eventually(
-    async () => ({ held: c.held.length, ids: c.committedIds() }),
-    (s) => s.held === 1 && others.every((i) => s.ids.has(i)),
-    { what: 'the other lanes committed everything, lane 2 holding a batch' },
-  );
-  const committed = c.committedIds();
-  const firstUncommitted = range(0, n).find((i) => !committed.has(i))!;
-  // Delivery tag t is position t - 1: the acks cover positions below firstUncommitted only.
-  expect(Math.max(...c.acks.map((a) => a.tag))).toBe(firstUncommitted);
+  const { c } = await holdLaneTwo(n, (b) => b.lane !== 2 || Boolean(b.barrier), bodies);
   c.release();
   await eventually(
     async () => c.committedIds().size,
