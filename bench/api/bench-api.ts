@@ -28,6 +28,7 @@ import {
 import { captureProductSql } from './product-sql';
 import { writeApiSection } from './report';
 import { BARE_APP, Server, startBare, startProduct, waitReady } from './servers';
+import { median } from '../support/stats';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -66,10 +67,6 @@ interface Run {
   bytes: number;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
 const f1 = (n: number) => n.toFixed(1);
 const f2 = (n: number) => n.toFixed(2);

@@ -49,6 +49,7 @@ import { startExchangeProbe } from './exchange-probe';
 import { accountsOf, API_APP_NAME, startSseProbe } from './sse-probe';
 import { metricSum } from '../../scripts/support/prometheus-text';
 import { ensureVhost } from '../../scripts/support/rabbitmq-vhost';
+import { median } from '../support/stats';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -86,10 +87,6 @@ function stepMs(metrics: string): string {
     })
     .join(' / ');
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /**
  * BENCH_ANALYZE_EVERY_S=n: ANALYZE the tables every n seconds during a run, standing in for

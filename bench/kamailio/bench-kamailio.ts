@@ -34,6 +34,7 @@ import { runSipp, SippResult } from '../../test/sipp/sipp';
 import { cpuSeconds, cpuSnapshot } from '../support/proc-cpu';
 import { metricSum } from '../../scripts/support/prometheus-text';
 import { ensureVhost } from '../../scripts/support/rabbitmq-vhost';
+import { median } from '../support/stats';
 
 const DATABASE_URL =
   process.env.KAMAILIO_BENCH_DATABASE_URL ??
@@ -243,11 +244,6 @@ async function main(): Promise<void> {
     await ingest.stop();
     await pool.end();
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[s.length >> 1] : NaN;
 }
 
 /** 200 OKs answered and events committed every 250 ms of a wave (--timeline). */

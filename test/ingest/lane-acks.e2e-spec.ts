@@ -133,6 +133,17 @@ async function startConsumer(o: {
   return { conn, ch, consumer, acks, committed, committedIds, held, release };
 }
 
+/** Waits until all `n` deliveries committed, then stops the consumer and closes its connection. */
+async function untilAllCommittedThenStop(c: Awaited<ReturnType<typeof startConsumer>>, n: number) {
+  await eventually(
+    async () => c.committedIds().size,
+    (size) => size === n,
+    { what: 'every delivery committed' },
+  );
+  await c.consumer.stop();
+  await c.conn.close();
+}
+
 /**
  * 4 lanes of 10 with lane 2's second batch held: waits until every other delivery (`others`)
  * committed, checks that the acks reach exactly the first uncommitted delivery (tag t is
@@ -192,13 +203,7 @@ it('4 lanes, a slow lane, a barrier and a dead letter: nothing uncommitted acked
   await fill(bodies);
   const { c } = await holdLaneTwo(n, (b) => b.lane !== 2 || Boolean(b.barrier), bodies);
   c.release();
-  await eventually(
-    async () => c.committedIds().size,
-    (size) => size === n,
-    { what: 'every delivery committed' },
-  );
-  await c.consumer.stop();
-  await c.conn.close();
+  await untilAllCommittedThenStop(c, n);
   // Nothing came back when the channel closed: every delivery was acked, the dead letter too.
   expect(await depth(QUEUE)).toBe(0);
   expect(await takeAll(DEAD_LETTERS)).toEqual([41]);
@@ -211,13 +216,7 @@ it('1 lane: one multiple-ack per batch, at its last delivery', async () => {
   const n = 100;
   await fill(stream(n, 1, { 17: { poison: true } }));
   const c = await startConsumer({ lanes: 1, batchSize: 10, prefetch: 1000 });
-  await eventually(
-    async () => c.committedIds().size,
-    (size) => size === n,
-    { what: 'every delivery committed' },
-  );
-  await c.consumer.stop();
-  await c.conn.close();
+  await untilAllCommittedThenStop(c, n);
   expect(await depth(QUEUE)).toBe(0);
   expect(await takeAll(DEAD_LETTERS)).toEqual([17]);
   expect(c.acks).toEqual(c.committed.map((b) => ({ tag: b.ids.at(-1)! + 1, multiple: true })));
