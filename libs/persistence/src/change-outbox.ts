@@ -1,6 +1,8 @@
 // Writes binding changes to the outbox (registration_changes) inside the caller's statement or
 // transaction. The advisory lock serialises outbox writers until they commit, so sequence order
-// is commit order: readers that follow `seq > last` never skip a change committed late.
+// is commit order: readers that follow `seq > last` never skip a change committed late. Each
+// row's Kazoo item is kept as the JSON text it was written as (`item json`): no one queries
+// inside it, and readers pass the text on (ITEM_TEXT) or parse it in Node (ITEM_JSON).
 import type { QueryRunner } from 'typeorm';
 import { BindingChange, toKazooItem } from '@app/registrations';
 
