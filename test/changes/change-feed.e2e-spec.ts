@@ -280,7 +280,7 @@ describe('Server-Sent Events', () => {
     await new Promise((r) => setTimeout(r, 600)); // would anything extra (a repeat, a snapshot) follow?
     await resumed.close();
     const missed = await h.pool.query(
-      `SELECT seq::text, change, registration->>'username' AS username FROM registration_changes WHERE account_id = $1 AND seq > $2 ORDER BY seq`,
+      `SELECT seq::text, change, item->>'username' AS username FROM registration_changes WHERE account_id = $1 AND seq > $2 ORDER BY seq`,
       [accountIdOf(realmA), resumeFrom],
     );
     expect(

@@ -456,7 +456,7 @@ describe('the fault run', () => {
         }
       }
       const { rows: feed } = await pool.query(
-        `SELECT username, change, registration->>'original_contact' AS contact FROM registration_changes
+        `SELECT username, change, item->>'original_contact' AS contact FROM registration_changes
         WHERE lower(realm) = $1 ORDER BY seq`,
         [REALM],
       );

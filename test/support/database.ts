@@ -56,7 +56,7 @@ export async function history(
 /** The binding changes recorded for a realm, in seq order: [username, change, call_id]. */
 export async function realmChanges(pool: Pool, realm: string): Promise<[string, string, string][]> {
   const { rows } = await pool.query(
-    `SELECT username, change, registration->>'call_id' AS call_id FROM registration_changes
+    `SELECT username, change, item->>'call_id' AS call_id FROM registration_changes
       WHERE lower(realm) = lower($1) ORDER BY seq`,
     [realm],
   );

@@ -22,7 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ConfirmPublisher, keys, PublishFn, topology } from '@app/messaging';
-import { RegistrationStore, withAccountKeys } from '@app/persistence';
+import { ITEM_TEXT, RegistrationStore, withAccountKeys } from '@app/persistence';
 import { PeriodicTask } from './periodic-task';
 
 const RELAY_LOCK = 7_406_314;
@@ -41,7 +41,10 @@ interface ChangeRow {
   account_id: string | null;
   realm: string;
   username: string;
-  /** The stored Kazoo item as JSON text: spliced into the event body, never parsed again. */
+  /**
+   * The stored Kazoo item as JSON text (the json `item` as written, or an older row's jsonb
+   * printed): spliced into the event body, never parsed again.
+   */
   registration_json: string;
   account_name: string | null;
   account_realm: string | null;
@@ -119,7 +122,7 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
       const confirms: Promise<void>[] = [];
       while (published < PASS_MAX) {
         const rows: ChangeRow[] = await q.query(
-          `SELECT seq, change, occurred_at, account_id, realm, username, registration::text AS registration_json,
+          `SELECT seq, change, occurred_at, account_id, realm, username, ${ITEM_TEXT} AS registration_json,
                   account_name, account_realm
              FROM registration_changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
           [last, Math.min(CHUNK, PASS_MAX - published)],

@@ -1,6 +1,8 @@
 // Writes binding changes to the outbox (registration_changes) inside the caller's statement or
 // transaction. The advisory lock serialises outbox writers until they commit, so sequence order
-// is commit order: readers that follow `seq > last` never skip a change committed late.
+// is commit order: readers that follow `seq > last` never skip a change committed late. Each
+// row's Kazoo item is kept as the JSON text it was written as (`item json`): no one queries
+// inside it, and readers pass the text on (ITEM_TEXT) or parse it in Node (ITEM_JSON).
 import type { QueryRunner } from 'typeorm';
 import { BindingChange, toKazooItem } from '@app/registrations';
 
@@ -59,9 +61,12 @@ export function outboxRecords(
   return records;
 }
 
+// `registration json`, not jsonb: the item's text goes to `item` as it came (json validates it;
+// jsonb parsed it into its binary form, which the readers printed back to text: ~10 ms of
+// Postgres CPU per 1,000 first registrations for nothing, migration 1796720000000).
 const RECORDSET = `ord int, change text, occurred_us bigint, account_id text, realm text,
   username text, registration_id bigint, realm_key text, username_key text, contact_uri text,
-  registration jsonb`;
+  registration json`;
 
 /**
  * CTEs `outbox_lock` and `outbox` inserting the OutboxRecords of `json` (a SQL expression) in
@@ -70,8 +75,10 @@ const RECORDSET = `ord int, change text, occurred_us bigint, account_id text, re
  * `ids`: a CTE of (id, realm_key, username_key, contact_uri) giving new bindings their id.
  *
  * The account's name and realm, as the statement reads them, go to their own columns: merged
- * into the jsonb here they cost a rebuild of every row's item (3–7 ms of Postgres CPU per 1,000,
- * docs/benchmarks.md); the readers put them into the event (withAccountKeys).
+ * into the item here they cost a rebuild of every row's item (3–7 ms of Postgres CPU per 1,000,
+ * docs/benchmarks.md); the readers put them into the event (withAccountKeys). The item goes to
+ * `item` (json); rows written before migration 1796720000000 hold it in `registration` (jsonb):
+ * readers take ITEM_TEXT or ITEM_JSON.
  */
 export function outboxCtes(json: string, o: { after?: string; ids?: string } = {}): string {
   const id = o.ids ? 'COALESCE(c.registration_id, i.id)' : 'c.registration_id';
@@ -83,7 +90,7 @@ export function outboxCtes(json: string, o: { after?: string; ids?: string } = {
     SELECT pg_advisory_xact_lock(${OUTBOX_LOCK}) ${o.after ? `FROM ${o.after}` : ''}
   ), outbox AS (
     INSERT INTO registration_changes (change, occurred_at, account_id, realm, username, registration_id,
-                                      registration, account_name, account_realm)
+                                      item, account_name, account_realm)
     SELECT c.change, to_timestamp(c.occurred_us / 1e6), c.account_id, c.realm, c.username, ${id},
            c.registration, a.name, a.realm
       FROM json_to_recordset(${json}) AS c(${RECORDSET})
@@ -94,6 +101,14 @@ export function outboxCtes(json: string, o: { after?: string; ids?: string } = {
     RETURNING seq
   )`;
 }
+
+/**
+ * A stored change's Kazoo item as JSON text: `item` as written, or, for a row written before
+ * migration 1796720000000, the jsonb `registration` printed (as the relay sent it then).
+ */
+export const ITEM_TEXT = 'COALESCE(item::text, registration::text)';
+/** The same as `json` (the driver parses it as it parsed the jsonb). */
+export const ITEM_JSON = 'COALESCE(item, registration::json)';
 
 /** Records the changes in the caller's transaction (one statement); returns how many. */
 export async function recordChanges(
@@ -110,9 +125,9 @@ export async function recordChanges(
 }
 
 /**
- * A stored change's Kazoo item as JSON text with the account's name and realm it was written
- * with (the columns; no key for a NULL), as a change event carries them. Spliced in front of the
- * stored text rather than parsed and serialised again; rows written before migration
+ * A stored change's Kazoo item as JSON text (ITEM_TEXT) with the account's name and realm it was
+ * written with (the columns; no key for a NULL), as a change event carries them. Spliced in
+ * front of the stored text rather than parsed and serialised again; rows written before migration
  * 1796700000000 have them inside the item already, and NULL columns.
  */
 export function withAccountKeys(

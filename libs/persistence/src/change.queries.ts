@@ -2,6 +2,7 @@
 // seq they correspond to), the changes after a position, and the retention horizon.
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { ITEM_JSON } from './change-outbox';
 import { LIVE_ROW_SELECT, LiveRow } from './registration.queries';
 
 export interface ChangeRow {
@@ -42,7 +43,7 @@ export class ChangeQueries {
   async after(accountId: string, seq: number, limit = 500): Promise<ChangeRow[]> {
     const rows: (ChangeRow & { account_name: string | null; account_realm: string | null })[] =
       await this.ds.query(
-        `SELECT seq, change, occurred_at, account_id, registration, account_name, account_realm
+        `SELECT seq, change, occurred_at, account_id, ${ITEM_JSON} AS registration, account_name, account_realm
            FROM registration_changes
           WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
         [accountId, seq, limit],

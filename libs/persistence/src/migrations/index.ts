@@ -13,6 +13,7 @@ import { HotRefreshes1796317000000 } from './1796317000000-hot-refreshes';
 import { ReconciledEndReason1796400000000 } from './1796400000000-reconciled-end-reason';
 import { EndedLookupKeys1796665000000 } from './1796665000000-ended-lookup-keys';
 import { ChangeAccountKeys1796700000000 } from './1796700000000-change-account-keys';
+import { ChangeItemJson1796720000000 } from './1796720000000-change-item-json';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   ReconciledEndReason1796400000000,
   EndedLookupKeys1796665000000,
   ChangeAccountKeys1796700000000,
+  ChangeItemJson1796720000000,
 ];
