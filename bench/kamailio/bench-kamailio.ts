@@ -17,20 +17,21 @@
 // first…): this box's speed drifts, so neither side always has the fresher minutes.
 //
 // Per side and wave: Kamailio's REGISTER/s, sipp's retransmissions, the lag from the last 200 OK
-// (sipp's response-time trace) to the moment the wave's last commit shows (polled every 5 ms),
-// the per-event lag (the k-th 200 OK to the k-th event committed, sampled every 25 ms during the
-// wave: p50/p99), the consumer's batches, and CPU seconds per process (kamailio, the consumer —
-// for the bare side this process, its probes included —, our database's backends, all of
-// Postgres, RabbitMQ, everything else). At the end of each side Kamailio's contacts must equal
-// its live bindings. The probes must not take the CPU the consumer needs (2 cores, shared with
-// Kamailio): counting 20,000 rows takes Postgres 18–24 ms, so polled every 5–25 ms it took most
-// of a core and was most of the register wave's lag (423–585 ms against 85 ms, 2026-12-07). The
-// register wave reads the per-account live counters the schema's trigger keeps in the writer's
-// own transaction (account_live_counts: 0.5 ms; whoever writes, so both sides); the refresh wave
-// reads the consumer's committed-events count (the product's /metrics, counted when a batch's
-// commit returned; the bare pipeline's count of committed batches, in this process), and its
-// end is then confirmed by one row count (polled again until it agrees). `--timeline` prints
-// 200 OKs and commits every 250 ms of every wave of both sides.
+// (sipp's response-time trace) to the moment the wave's last commit shows (polled every 5 ms), the
+// per-event lag (the k-th 200 OK to the k-th event committed, sampled every 25 ms during the wave:
+// p50/p99), the consumer's batches, and CPU seconds per process (kamailio, the consumer — for the
+// bare side this process, its probes included —, our database's backends, all of Postgres,
+// RabbitMQ, everything else) and how busy the whole machine was from the wave's start to its
+// completion (/proc/stat: near 100 % says the box, not the consumer, sets the pace). At the end of
+// each side Kamailio's contacts must equal its live bindings. The probes must not take the CPU the
+// consumer needs (2 cores, shared with Kamailio): counting 20,000 rows takes Postgres 18–24 ms, so
+// polled every 5–25 ms it took most of a core and was most of the register wave's lag (423–585 ms
+// against 85 ms, 2026-12-07). The register wave reads the per-account live counters the schema's
+// trigger keeps in the writer's own transaction (account_live_counts: 0.5 ms; whoever writes, so
+// both sides); the refresh wave reads the consumer's committed-events count (the product's
+// /metrics, counted when a batch's commit returned; the bare pipeline's count of committed batches,
+// in this process), and its end is then confirmed by one row count (polled again until it agrees).
+// `--timeline` prints 200 OKs and commits every 250 ms of every wave of both sides.
 //
 // The summary gives each side's figures per wave (every run, and medians) and the product's
 // against the bare ceiling. Last lines, for scripts, the product's (the bare's with --only
@@ -116,7 +117,8 @@ function summary(runs: SideResult[]): void {
             postgresAll: cpu('postgresAll'),
             rabbitmq: cpu('rabbitmq'),
             other: cpu('other'),
-          }),
+          }) +
+          `; machine busy ${list(w.map((x) => x.busy * 100))} %`,
       );
     }
     // Each round's product against the bare ceiling of the same round (minutes apart).

@@ -4,14 +4,14 @@
 // every phone registers, then refreshes. Each wave is timed from sipp's 200 OKs to the moment
 // the database shows it complete (see bench-kamailio.ts's header for the probes), with the CPU
 // seconds of each process; at the end Kamailio's contacts must equal the side's live bindings.
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import * as amqp from 'amqplib';
 import type { Pool } from 'pg';
 import { topology } from '@app/messaging/topology';
 import { findFreePort, KamailioHandle, startKamailio } from '../../test/kamailio/kamailio-harness';
 import { makePhones } from '../../test/sipp/make-phones';
 import { runSipp, SippResult } from '../../test/sipp/sipp';
-import { cpuSeconds, cpuSnapshot } from '../support/proc-cpu';
+import { cpuSeconds, cpuSnapshot, machineBusySeconds } from '../support/proc-cpu';
 import { median } from '../support/stats';
 import { freshDatabase, resetQueues } from '../ingest/bench-env';
 import { SqlVariant } from '../ingest/bare-pipeline';
@@ -54,6 +54,8 @@ export interface WaveResult {
   /** 200 OKs per second from sipp's start to its last 200 OK. */
   rate: number;
   cpu: WaveCpu;
+  /** The whole machine's busy share from the wave's start to its completion (0–1). */
+  busy: number;
 }
 
 export interface SideResult {
@@ -99,6 +101,7 @@ export async function runSide(side: Side, round: number, s: SideSettings): Promi
     ] as const) {
       await consumer.startWave();
       const cpu0 = cpuSnapshot();
+      const [busy0, t0] = [machineBusySeconds(), Date.now()];
       // Cheap probes (see the header): the register wave reads the trigger-kept live counters
       // (whoever writes), the refresh wave the consumer's own committed-events count (the
       // product's /metrics costs its ingest ~2.7 ms of CPU: sampled less often).
@@ -171,6 +174,8 @@ export async function runSide(side: Side, round: number, s: SideSettings): Promi
         await sleep(5);
         matchedAt = Date.now();
       }
+      const busy =
+        (machineBusySeconds() - busy0) / (((Date.now() - t0) / 1000) * availableParallelism());
       const end = await consumer.endWave();
       const sec = (pick: (pid: number, comm: string) => boolean) =>
         cpuSeconds(cpu0, end.cpuAfter, pick);
@@ -189,6 +194,7 @@ export async function runSide(side: Side, round: number, s: SideSettings): Promi
         eventLag: perEventLag(sipp.responseTimes ?? [], samples),
         rate: (s.phones / (last200 - sipp.startedAt)) * 1000,
         cpu,
+        busy,
       };
       waves.push(wave);
       if (s.timeline) printTimeline(`${tag} ${name}`, sipp, samples, matchedAt);
@@ -198,7 +204,7 @@ export async function runSide(side: Side, round: number, s: SideSettings): Promi
           `sipp exited ${sipp.endedAt - last200} ms after its last 200 OK; ` +
           `database complete ${wave.lagMs} ms after the last 200 OK ` +
           `(per event, 200 OK → committed: p50 ${wave.eventLag.p50} ms, p99 ${wave.eventLag.p99} ms, max ${wave.eventLag.max} ms); ` +
-          `${end.batches}; ${cpuLine(consumer.label, cpu)}; ` +
+          `${end.batches}; ${cpuLine(consumer.label, cpu)}; machine ${(busy * 100).toFixed(0)} % busy; ` +
           `${probeMs.length} probes (${name === 'register' ? 'account_live_counts' : 'committed events'}, every ${every} ms, then ${tailEvery}), median ${median(probeMs).toFixed(1)} ms`,
       );
     }
