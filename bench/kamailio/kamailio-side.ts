@@ -74,6 +74,9 @@ const OURS = new Set(['kamailio', 'postgres', 'beam.smp', 'sipp']);
 export async function runSide(side: Side, round: number, s: SideSettings): Promise<SideResult> {
   const tag = `round ${round} ${side}`;
   const pool = await freshDatabase(() => undefined, s.databaseUrl);
+  // pool.end() resolves before the server has seen every connection go: the next side's
+  // DROP DATABASE … WITH (FORCE) may still terminate one, which must not crash the bench.
+  pool.on('error', () => undefined);
   const conn = await amqp.connect(s.amqpUrl);
   const topo = topology({ kazooExchangeDurable: false, queuePrefix: s.queuePrefix });
   let consumer: WaveConsumer | undefined;
