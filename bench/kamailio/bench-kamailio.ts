@@ -43,7 +43,8 @@ import 'reflect-metadata';
 import { loadavg } from 'node:os';
 import { ensureVhost } from '../../scripts/support/rabbitmq-vhost';
 import { median } from '../support/stats';
-import { cpuLine, runSide, Side, SideResult, SideSettings, WaveName } from './kamailio-side';
+import { runSide, Side, SideResult, SideSettings, WaveName } from './kamailio-side';
+import { cpuLine } from './wave-figures';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -16,6 +16,7 @@ import { median } from '../support/stats';
 import { freshDatabase, resetQueues } from '../ingest/bench-env';
 import { SqlVariant } from '../ingest/bare-pipeline';
 import { bareConsumer, productConsumer, WaveConsumer } from './wave-consumer';
+import { cpuLine, EventLag, perEventLag, printTimeline, WaveCpu } from './wave-figures';
 
 export type Side = 'product' | 'bare';
 export type WaveName = 'register' | 'refresh';
@@ -32,25 +33,12 @@ export interface SideSettings {
   bareSql: SqlVariant;
 }
 
-/** CPU seconds of one wave, per process (sipp has exited by the end: not counted). */
-export interface WaveCpu {
-  kamailio: number;
-  /** The ingest app, or the bench process running the bare pipeline. */
-  consumer: number;
-  /** Our database's backends (consumer and probes). */
-  postgres: number;
-  postgresAll: number;
-  rabbitmq: number;
-  /** Anything else on the box (other people's runs) competes for the same 2 cores. */
-  other: number;
-}
-
 export interface WaveResult {
   name: WaveName;
   /** Last 200 OK → the database showed the wave complete. */
   lagMs: number;
   /** Per-event lag percentiles (ms): k-th 200 OK to the k-th event committed. */
-  eventLag: { p50: number; p99: number; max: number };
+  eventLag: EventLag;
   /** 200 OKs per second from sipp's start to its last 200 OK. */
   rate: number;
   cpu: WaveCpu;
@@ -232,50 +220,4 @@ export async function runSide(side: Side, round: number, s: SideSettings): Promi
     await conn.close().catch(() => undefined);
     await pool.end();
   }
-}
-
-export function cpuLine(label: string, c: WaveCpu): string {
-  const f = (n: number) => n.toFixed(1);
-  return (
-    `CPU s: kamailio ${f(c.kamailio)}, ${label} ${f(c.consumer)}, postgres ${f(c.postgres)} ` +
-    `(all databases ${f(c.postgresAll)}), rabbitmq ${f(c.rabbitmq)}, everything else ${f(c.other)}`
-  );
-}
-
-/** 200 OKs answered and events committed every 250 ms of a wave (--timeline). */
-function printTimeline(
-  tag: string,
-  sipp: SippResult,
-  samples: { at: number; n: number }[],
-  end: number,
-) {
-  const oks = sipp.responseTimes ?? [];
-  console.log(`${tag} timeline:`);
-  for (let t = 0; t < end - sipp.startedAt + 250; t += 250) {
-    const at = sipp.startedAt + t;
-    const ok = oks.filter((x) => x <= at).length;
-    const db = samples.filter((x) => x.at <= at).pop()?.n ?? 0;
-    console.log(`  +${t} ms: ${fmt(ok)} answered, ${fmt(db)} committed, ${fmt(ok - db)} behind`);
-  }
-}
-
-/**
- * The k-th 200 OK against the first sample showing k events committed (FIFO: Kamailio publishes
- * in the order it answers, one queue): percentiles over every event, to the sampling's 25 ms.
- */
-function perEventLag(
-  okTimes: number[],
-  samples: { at: number; n: number }[],
-): WaveResult['eventLag'] {
-  const lags: number[] = [];
-  let s = 0;
-  for (let k = 0; k < okTimes.length; k++) {
-    while (s < samples.length && samples[s].n < k + 1) s++;
-    if (s === samples.length) break;
-    lags.push(samples[s].at - okTimes[k]);
-  }
-  lags.sort((a, b) => a - b);
-  const at = (q: number) =>
-    lags.length ? lags[Math.min(lags.length - 1, Math.floor(q * lags.length))] : NaN;
-  return { p50: at(0.5), p99: at(0.99), max: lags.length ? lags[lags.length - 1] : NaN };
 }
