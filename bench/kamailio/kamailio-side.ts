@@ -4,6 +4,7 @@
 // every phone registers, then refreshes. Each wave is timed from sipp's 200 OKs to the moment
 // the database shows it complete (see bench-kamailio.ts's header for the probes), with the CPU
 // seconds of each process; at the end Kamailio's contacts must equal the side's live bindings.
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import * as amqp from 'amqplib';
 import type { Pool } from 'pg';
@@ -57,7 +58,24 @@ export interface SideResult {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const count = async (pool: Pool, sql: string) => Number((await pool.query(sql)).rows[0].n);
-const OURS = new Set(['kamailio', 'postgres', 'beam.smp', 'sipp']);
+// Shared services (ours and other people's in one process set), and our sipp.
+const SHARED = new Set(['postgres', 'beam.smp', 'sipp']);
+
+/** Our Kamailio: its main process and the workers it forked (others may run theirs). */
+function processTree(root: number): Set<number> {
+  const tree = new Set([root]);
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === root) tree.add(Number(name));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return tree;
+}
 
 export async function runSide(side: Side, round: number, s: SideSettings): Promise<SideResult> {
   const tag = `round ${round} ${side}`;
@@ -74,6 +92,7 @@ export async function runSide(side: Side, round: number, s: SideSettings): Promi
     consumer =
       side === 'product' ? await productConsumer(s, pool) : bareConsumer(s, pool, conn, s.phones);
     kam = await startKamailio({ amqpUrl: s.amqpUrl, sipPort: await findFreePort() });
+    const kamailioPids = processTree(kam.pid);
     const sippPort = await findFreePort();
     const phones = makePhones({
       count: s.phones,
@@ -172,12 +191,14 @@ export async function runSide(side: Side, round: number, s: SideSettings): Promi
         cpuSeconds(cpu0, end.cpuAfter, pick);
       const { pid } = consumer;
       const cpu: WaveCpu = {
-        kamailio: sec((_, c) => c === 'kamailio'),
+        kamailio: sec((p) => kamailioPids.has(p)),
         consumer: sec((p) => p === pid),
         postgres: sec((p) => end.pgPids.includes(p)),
         postgresAll: sec((_, c) => c === 'postgres'),
         rabbitmq: sec((_, c) => c === 'beam.smp'),
-        other: sec((p, c) => !OURS.has(c) && p !== pid && p !== process.pid),
+        other: sec(
+          (p, c) => !SHARED.has(c) && !kamailioPids.has(p) && p !== pid && p !== process.pid,
+        ),
       };
       const wave: WaveResult = {
         name,

@@ -12,6 +12,7 @@ export interface EventLag {
 
 /** CPU seconds of one wave, per process (sipp has exited by the end: not counted). */
 export interface WaveCpu {
+  /** Our Kamailio's processes (another Kamailio on the box counts as everything else). */
   kamailio: number;
   /** The ingest app, or the bench process running the bare pipeline. */
   consumer: number;
