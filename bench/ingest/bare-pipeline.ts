@@ -232,6 +232,8 @@ export async function runBare(
   changeFeed: boolean,
   /** Runs after the last ack, the relay still running: as ProductRun.afterLastCommit. */
   afterLastCommit?: () => Promise<string[]>,
+  /** Called with a batch's message count once it committed (bench:kamailio's progress). */
+  onCommit?: (events: number) => void,
 ): Promise<BareResult> {
   const conn = await amqp.connect(amqpUrl);
   const clients: Client[] = [];
@@ -285,6 +287,7 @@ export async function runBare(
         ch.ack(last, true); // committed: ack the whole batch at once
         batches++;
         acked += n;
+        onCommit?.(n);
         busy = false;
         if (acked >= total)
           finish({ ms: performance.now() - first, cpuAfter: cpuSnapshot(), batches, statementMs });

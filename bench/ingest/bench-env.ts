@@ -3,7 +3,7 @@
 import type { ChannelModel } from 'amqplib';
 import { Client, Pool } from 'pg';
 import { declareExchange, declareQueue } from '@app/messaging/amqp-topology';
-import { topology } from '@app/messaging/topology';
+import { Topology, topology } from '@app/messaging/topology';
 import { createDataSource } from '@app/persistence/data-source';
 import { initializeDataSource } from '@app/persistence/database-setup';
 import { preload, PreloadMessage } from '../../scripts/traffic/preload';
@@ -30,8 +30,11 @@ const log = { warn: (m: string) => console.warn(`warning: ${m}`) };
  * (create if missing, run every migration): each run starts from the same empty schema, whatever
  * tables and indexes the product has grown meanwhile.
  */
-export async function freshDatabase(log: (m: string) => void = () => undefined): Promise<Pool> {
-  const url = new URL(BENCH_DATABASE_URL);
+export async function freshDatabase(
+  log: (m: string) => void = () => undefined,
+  databaseUrl = BENCH_DATABASE_URL,
+): Promise<Pool> {
+  const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.slice(1));
   url.pathname = '/postgres';
   const admin = new Client({ connectionString: url.toString() });
@@ -41,25 +44,31 @@ export async function freshDatabase(log: (m: string) => void = () => undefined):
   } finally {
     await admin.end();
   }
-  const ds = createDataSource(BENCH_DATABASE_URL, 1, 'registrations-bench');
-  await initializeDataSource(ds, BENCH_DATABASE_URL, log);
+  const ds = createDataSource(databaseUrl, 1, 'registrations-bench');
+  await initializeDataSource(ds, databaseUrl, log);
   await ds.destroy();
-  return new Pool({ connectionString: BENCH_DATABASE_URL, max: 2 });
+  return new Pool({ connectionString: databaseUrl, max: 2 });
 }
 
 /**
  * Deletes every bench queue, then declares (and binds) only those of the coming run: a queue
- * left bound from the other pipeline would receive a copy of every message.
+ * left bound from the other pipeline would receive a copy of every message. `topo`: another
+ * bench's queues (bench:kamailio's).
  */
-export async function resetQueues(conn: ChannelModel, pipeline: 'bare' | 'product'): Promise<void> {
+export async function resetQueues(
+  conn: ChannelModel,
+  pipeline: 'bare' | 'product',
+  topo: Topology = TOPOLOGY,
+): Promise<void> {
   const ch = await conn.createChannel();
-  const all = [...PRODUCT_QUEUES, TOPOLOGY.deadLetterQueue].map((q) => q.name);
+  const product = [topo.kazooQueue, topo.freeswitchQueue];
+  const all = [...product, topo.deadLetterQueue].map((q) => q.name);
   // `<prefix>.bare`: the bare pipeline's own queue in earlier versions of this bench.
-  for (const name of [...all, `${QUEUE_PREFIX}.bare`]) await ch.deleteQueue(name);
-  const exchanges = [TOPOLOGY.registrar, TOPOLOGY.tapEvents, TOPOLOGY.deadLetter];
+  const legacy = `${topo.deadLetter.name.replace(/\.dead-letter$/, '')}.bare`;
+  for (const name of [...all, legacy]) await ch.deleteQueue(name);
+  const exchanges = [topo.registrar, topo.tapEvents, topo.deadLetter];
   for (const ex of exchanges) await declareExchange(conn, ex, log);
-  const queues =
-    pipeline === 'bare' ? PRODUCT_QUEUES : [...PRODUCT_QUEUES, TOPOLOGY.deadLetterQueue];
+  const queues = pipeline === 'bare' ? product : [...product, topo.deadLetterQueue];
   let declaring = ch;
   for (const q of queues) declaring = await declareQueue(conn, declaring, q, log);
   await declaring.close();
