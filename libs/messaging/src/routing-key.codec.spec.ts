@@ -1,5 +1,19 @@
 // Routing-key segment encoding shared by Kazoo, Kamailio and FreeSWITCH (wire-formats.md §1).
+import fc from 'fast-check';
 import { decodeSegment, encodeSegment, routingKey } from './routing-key.codec';
+
+/** The definition, byte by byte (the codec's first implementation): the codec must agree. */
+function encodeByteByByte(segment: string): string {
+  if (segment === '*' || segment === '#') return segment;
+  let out = '';
+  for (const byte of Buffer.from(segment, 'utf8')) {
+    const ch = String.fromCharCode(byte);
+    if (byte < 0x80 && /^[A-Za-z0-9\-~_]$/.test(ch)) out += ch;
+    else if (ch === ' ') out += '+';
+    else out += '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
 
 describe('encodeSegment', () => {
   it('encodes dots as %2E so a realm stays one segment', () => {
@@ -38,6 +52,19 @@ describe('encodeSegment', () => {
 
   it('keeps an empty segment empty', () => {
     expect(encodeSegment('')).toBe('');
+  });
+
+  it('encodes any string as the byte-by-byte definition does (lone surrogates too)', () => {
+    const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
+    const anyString = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: codeUnit }),
+      fc.string({ unit: fc.constantFrom('.', ' ', '*', '#', 'a', 'é', '☎', '\ud83d', '\ude00') }),
+    );
+    fc.assert(
+      fc.property(anyString, (s) => expect(encodeSegment(s)).toBe(encodeByteByByte(s))),
+      { numRuns: 2000 },
+    );
   });
 });
 
