@@ -76,7 +76,7 @@ const RECORDSET = `ord int, change text, occurred_us bigint, account_id text, re
  *
  * The account's name and realm, as the statement reads them, go to their own columns: merged
  * into the item here they cost a rebuild of every row's item (3–7 ms of Postgres CPU per 1,000,
- * docs/benchmarks.md); the readers put them into the event (withAccountKeys). The item goes to
+ * docs/benchmarks.md); the readers put them into the event (the relay's EVENT_BODY). The item goes to
  * `item` (json); rows written before migration 1796720000000 hold it in `registration` (jsonb):
  * readers take ITEM_TEXT or ITEM_JSON.
  */
@@ -122,23 +122,4 @@ export async function recordChanges(
     JSON.stringify(records),
   ]);
   return records.length;
-}
-
-/**
- * A stored change's Kazoo item as JSON text (ITEM_TEXT) with the account's name and realm it was
- * written with (the columns; no key for a NULL), as a change event carries them. Spliced in
- * front of the stored text rather than parsed and serialised again; rows written before migration
- * 1796700000000 have them inside the item already, and NULL columns.
- */
-export function withAccountKeys(
-  registrationJson: string,
-  accountName: string | null,
-  accountRealm: string | null,
-): string {
-  let keys = '';
-  if (accountName !== null) keys += `"account_name":${JSON.stringify(accountName)},`;
-  if (accountRealm !== null) keys += `"account_realm":${JSON.stringify(accountRealm)},`;
-  if (keys === '') return registrationJson;
-  // (An item always has realm, username, contact…: never `{}`.)
-  return `{${keys}${registrationJson.slice(1)}`;
 }

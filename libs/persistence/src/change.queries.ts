@@ -49,7 +49,7 @@ export class ChangeQueries {
         [accountId, seq, limit],
       );
     // The account's keys as they were written (their own columns since migration 1796700000000;
-    // NULL, and inside the item, before), first, as the relay puts them (withAccountKeys).
+    // NULL, and inside the item, before), first, as the relay puts them (its EVENT_BODY).
     return rows.map(({ account_name, account_realm, ...r }) => {
       const keys: Record<string, string> = {};
       if (account_name !== null) keys.account_name = account_name;
