@@ -163,10 +163,16 @@ export interface BareResult {
   afterLines: string[];
 }
 
+/** Rows per read and per pass at most: the product relay's CHUNK and PASS_MAX. */
+const RELAY_CHUNK = 500;
+const RELAY_PASS_MAX = 5_000;
+
 /**
- * With the change feed: what the product's relay does, by hand. Publishes the outbox in seq
- * order (persistent, confirms awaited per read of 500, key change.account.realm.user, body
- * {seq, change, occurred_at, account_id, registration}) and moves the position, until stopped.
+ * With the change feed: what the product's relay does, by hand, pipelined as it is. Publishes the
+ * outbox in seq order (persistent, key change.account.realm.user, body {seq, change, occurred_at,
+ * account_id, registration} printed by Postgres), each read of 500 as soon as it is read, on one
+ * channel; the confirms (one callback counting them) are awaited once per pass of up to 5,000,
+ * then the position moves; until stopped.
  */
 async function relay(conn: amqp.ChannelModel, db: Client, stopped: () => boolean): Promise<void> {
   const exchange = topology().changes;
@@ -178,39 +184,54 @@ async function relay(conn: amqp.ChannelModel, db: Client, stopped: () => boolean
   );
   let through = at[0]?.through ?? '0';
   while (!stopped()) {
-    const { rows } = await db.query<{
-      seq: string;
-      change: string;
-      occurred_at: Date;
-      account_id: string | null;
-      realm: string;
-      username: string;
-      registration: string;
-    }>({
-      name: 'bare-relay',
-      text: `SELECT seq, change, occurred_at, account_id, realm, username, registration::text AS registration
-               FROM registration_changes WHERE seq > $1 ORDER BY seq LIMIT 500`,
-      values: [through],
-    });
-    if (rows.length === 0) {
+    let published = 0;
+    let unconfirmed = 0;
+    let refused: Error | undefined;
+    let allConfirmed: (() => void) | undefined;
+    const onConfirm = (err: unknown) => {
+      if (err) refused ??= err instanceof Error ? err : new Error(JSON.stringify(err));
+      if (--unconfirmed === 0) allConfirmed?.();
+    };
+    let last = through;
+    while (published < RELAY_PASS_MAX) {
+      const { rows } = await db.query<{
+        seq: string;
+        change: string;
+        account_id: string | null;
+        realm: string;
+        username: string;
+        body: string;
+      }>({
+        name: 'bare-relay',
+        text: `SELECT seq, change, account_id, realm, username,
+                      '{"seq":' || seq || ',"change":"' || change || '","occurred_at":"'
+                      || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+                      || '","account_id":' || coalesce(to_json(account_id)::text, 'null')
+                      || ',"registration":' || registration::text || '}' AS body
+                 FROM registration_changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
+        values: [last, Math.min(RELAY_CHUNK, RELAY_PASS_MAX - published)],
+      });
+      for (const r of rows) {
+        ch.publish(
+          exchange.name,
+          keys.change(r.change, r.account_id, r.realm, r.username),
+          Buffer.from(r.body),
+          { persistent: true, contentType: 'application/json', messageId: r.seq },
+          onConfirm,
+        );
+        unconfirmed++;
+      }
+      published += rows.length;
+      if (rows.length > 0) last = rows[rows.length - 1].seq;
+      if (rows.length < RELAY_CHUNK) break; // caught up
+    }
+    if (published === 0) {
       await new Promise((r) => setTimeout(r, 100)); // as the product's relay, when idle
       continue;
     }
-    for (const r of rows) {
-      const body = `{"seq":${r.seq},"change":"${r.change}","occurred_at":"${r.occurred_at.toISOString()}","account_id":${JSON.stringify(r.account_id)},"registration":${r.registration}}`;
-      ch.publish(
-        exchange.name,
-        keys.change(r.change, r.account_id, r.realm, r.username),
-        Buffer.from(body),
-        {
-          persistent: true,
-          contentType: 'application/json',
-          messageId: r.seq,
-        },
-      );
-    }
-    await ch.waitForConfirms();
-    through = rows[rows.length - 1].seq;
+    if (unconfirmed > 0) await new Promise<void>((r) => (allConfirmed = r));
+    if (refused) throw new Error(`broker refused a change: ${refused.message}`);
+    through = last;
     await db.query('UPDATE registration_changes_relay SET published_through = $1 WHERE id = 1', [
       through,
     ]);
