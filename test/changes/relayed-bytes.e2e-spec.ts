@@ -173,7 +173,7 @@ it('rows with escapes, microseconds, NULL account columns, and items from before
           username: 'u',
           registration: item({ user_agent: 'Tab\there "q" back\\slash \u0001 \u007f \u2028 😀' }),
           jsonb: false,
-          account_name: 'Acme "Main" \\ Café\n\u001f',
+          account_name: 'Acme "Main" \\ Café\n\u001f \u007f \u2028 😀\b\f\r\t',
           account_realm: 'odd.example.net',
         },
         {
