@@ -14,7 +14,7 @@ import {
 } from '@app/persistence/binding-columns';
 import { ingestPrefetch, loadConfig } from '@app/config/config';
 import { keys, topology } from '@app/messaging/topology';
-import { OUTBOX_LOCK } from '@app/persistence/change-outbox';
+import { ITEM_TEXT, OUTBOX_LOCK } from '@app/persistence/change-outbox';
 import { BareRow, toBareRow } from './bare-rows';
 import { CpuSnapshot, cpuSnapshot } from '../support/proc-cpu';
 
@@ -207,7 +207,7 @@ async function relay(conn: amqp.ChannelModel, db: Client, stopped: () => boolean
                       '{"seq":' || seq || ',"change":"' || change || '","occurred_at":"'
                       || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
                       || '","account_id":' || coalesce(to_json(account_id)::text, 'null')
-                      || ',"registration":' || registration::text || '}' AS body
+                      || ',"registration":' || ${ITEM_TEXT} || '}' AS body
                  FROM registration_changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
         values: [last, Math.min(RELAY_CHUNK, RELAY_PASS_MAX - published)],
       });
