@@ -14,7 +14,7 @@ import {
 } from '@app/persistence/binding-columns';
 import { ingestPrefetch, loadConfig } from '@app/config/config';
 import { keys, topology } from '@app/messaging/topology';
-import { ITEM_TEXT, OUTBOX_LOCK } from '@app/persistence/change-outbox';
+import { EVENT_BODY, OUTBOX_LOCK } from '@app/persistence/change-outbox';
 import { BareRow, toBareRow } from './bare-rows';
 import { CpuSnapshot, cpuSnapshot } from '../support/proc-cpu';
 
@@ -203,11 +203,7 @@ async function relay(conn: amqp.ChannelModel, db: Client, stopped: () => boolean
         body: string;
       }>({
         name: 'bare-relay',
-        text: `SELECT seq, change, account_id, realm, username,
-                      '{"seq":' || seq || ',"change":"' || change || '","occurred_at":"'
-                      || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-                      || '","account_id":' || coalesce(to_json(account_id)::text, 'null')
-                      || ',"registration":' || ${ITEM_TEXT} || '}' AS body
+        text: `SELECT seq, change, account_id, realm, username, ${EVENT_BODY} AS body
                  FROM registration_changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
         values: [last, Math.min(RELAY_CHUNK, RELAY_PASS_MAX - published)],
       });

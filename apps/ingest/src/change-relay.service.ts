@@ -12,8 +12,9 @@
 // broker confirmed, all of them, in the transaction that holds the lock.
 //
 // Per change, the relay's work is on the ingest's event loop, which a storm keeps busy: Postgres
-// prints the event's body (EVENT_BODY), node only encodes the routing key and hands the bytes to
-// amqplib, and one counter tracks the pass's confirms (ConfirmBatch).
+// prints the event's body (EVENT_BODY, libs/persistence/src/change-outbox.ts), node only encodes
+// the routing key and hands the bytes to amqplib, and one counter tracks the pass's confirms
+// (ConfirmBatch).
 import {
   Inject,
   Injectable,
@@ -26,7 +27,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ConfirmBatch, ConfirmPublisher, keys, topology } from '@app/messaging';
-import { ITEM_TEXT, RegistrationStore } from '@app/persistence';
+import { EVENT_BODY, RegistrationStore } from '@app/persistence';
 import { PeriodicTask } from './periodic-task';
 
 const RELAY_LOCK = 7_406_314;
@@ -37,28 +38,6 @@ const CHUNK = 500;
  * transaction stays open and how many unconfirmed messages it holds in memory.
  */
 const PASS_MAX = 5_000;
-
-/**
- * A change event's body, {seq, change, occurred_at, account_id, registration}, as Postgres prints
- * it: byte for byte what JSON.stringify of those keys with the stored item spliced in printed
- * when node built it (test/changes/relayed-bytes.e2e-spec.ts holds the two side by side), at a
- * fraction of the ingest's CPU:
- * - to_json(text) escapes as JSON.stringify does (", \, \b \f \n \r \t, other controls \u00xx);
- * - occurred_at as Date#toISOString printed pg's Date: UTC, milliseconds (pg's parser truncated
- *   the microseconds, as to_char's MS does), Z;
- * - registration: the stored item's text as it is (ITEM_TEXT), with the account's name and realm it was written with
- *   (their columns; no key for a NULL, concat skips it) first; rows written before migration
- *   1796700000000 have them inside the item already, and NULL columns. right(…, -1) drops the
- *   item's `{` without counting the characters of the whole text as substr does.
- */
-const EVENT_BODY = `'{"seq":' || seq
-  || ',"change":' || to_json(change)
-  || ',"occurred_at":"' || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-  || '","account_id":' || coalesce(to_json(account_id)::text, 'null')
-  || ',"registration":{'
-  || concat('"account_name":' || to_json(account_name) || ',',
-            '"account_realm":' || to_json(account_realm) || ',')
-  || right(${ITEM_TEXT}, -1) || '}'`;
 
 interface ChangeRow {
   seq: string;
