@@ -4,12 +4,16 @@
 // every phone registers, then refreshes. Each wave is timed from sipp's 200 OKs to the moment
 // the database shows it complete (see bench-kamailio.ts's header for the probes), with the CPU
 // seconds of each process; at the end Kamailio's contacts must equal the side's live bindings.
-import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import * as amqp from 'amqplib';
 import type { Pool } from 'pg';
 import { topology } from '@app/messaging/topology';
-import { findFreePort, KamailioHandle, startKamailio } from '../../test/kamailio/kamailio-harness';
+import {
+  childPids,
+  findFreePort,
+  KamailioHandle,
+  startKamailio,
+} from '../../test/kamailio/kamailio-harness';
 import { makePhones } from '../../test/sipp/make-phones';
 import { runSipp, SippResult } from '../../test/sipp/sipp';
 import { cpuSeconds, cpuSnapshot, machineBusySeconds } from '../support/proc-cpu';
@@ -61,22 +65,6 @@ const count = async (pool: Pool, sql: string) => Number((await pool.query(sql)).
 // Shared services (ours and other people's in one process set), and our sipp.
 const SHARED = new Set(['postgres', 'beam.smp', 'sipp']);
 
-/** Our Kamailio: its main process and the workers it forked (others may run theirs). */
-function processTree(root: number): Set<number> {
-  const tree = new Set([root]);
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === root) tree.add(Number(name));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return tree;
-}
-
 export async function runSide(side: Side, round: number, s: SideSettings): Promise<SideResult> {
   const tag = `round ${round} ${side}`;
   const pool = await freshDatabase(() => undefined, s.databaseUrl);
@@ -92,7 +80,8 @@ export async function runSide(side: Side, round: number, s: SideSettings): Promi
     consumer =
       side === 'product' ? await productConsumer(s, pool) : bareConsumer(s, pool, conn, s.phones);
     kam = await startKamailio({ amqpUrl: s.amqpUrl, sipPort: await findFreePort() });
-    const kamailioPids = processTree(kam.pid);
+    // Our Kamailio: its main process and the workers it forked (others may run theirs).
+    const kamailioPids = new Set([kam.pid, ...childPids(kam.pid)]);
     const sippPort = await findFreePort();
     const phones = makePhones({
       count: s.phones,

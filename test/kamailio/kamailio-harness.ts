@@ -421,7 +421,7 @@ function signal(pid: number | undefined, sig: NodeJS.Signals): void {
 }
 
 /** Direct children of pid (Kamailio's workers), from /proc. */
-function childPids(pid: number | undefined): number[] {
+export function childPids(pid: number | undefined): number[] {
   if (pid === undefined) return [];
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
