@@ -14,7 +14,9 @@ import {
 } from '@app/persistence/binding-columns';
 import { ingestPrefetch, loadConfig } from '@app/config/config';
 import { keys, topology } from '@app/messaging/topology';
-import { EVENT_BODY, OUTBOX_LOCK } from '@app/persistence/change-outbox';
+import { OUTBOX_LOCK, RELAY_READ_SQL, RelayedChange } from '@app/persistence/change-outbox';
+import { ConfirmBatch } from '@app/messaging/publisher';
+import { RELAY_CHUNK, RELAY_PASS_MAX } from '../../apps/ingest/src/change-relay.service';
 import { BareRow, toBareRow } from './bare-rows';
 import { CpuSnapshot, cpuSnapshot } from '../support/proc-cpu';
 
@@ -163,16 +165,12 @@ export interface BareResult {
   afterLines: string[];
 }
 
-/** Rows per read and per pass at most: the product relay's CHUNK and PASS_MAX. */
-const RELAY_CHUNK = 500;
-const RELAY_PASS_MAX = 5_000;
-
 /**
  * With the change feed: what the product's relay does, by hand, pipelined as it is. Publishes the
  * outbox in seq order (persistent, key change.account.realm.user, body {seq, change, occurred_at,
- * account_id, registration} printed by Postgres), each read of 500 as soon as it is read, on one
- * channel; the confirms (one callback counting them) are awaited once per pass of up to 5,000,
- * then the position moves; until stopped.
+ * account_id, registration} printed by Postgres: the product relay's read), each read of
+ * RELAY_CHUNK as soon as it is read, on one channel; the confirms (ConfirmBatch) are awaited once
+ * per pass of up to RELAY_PASS_MAX, then the position moves; until stopped.
  */
 async function relay(conn: amqp.ChannelModel, db: Client, stopped: () => boolean): Promise<void> {
   const exchange = topology().changes;
@@ -185,37 +183,21 @@ async function relay(conn: amqp.ChannelModel, db: Client, stopped: () => boolean
   let through = at[0]?.through ?? '0';
   while (!stopped()) {
     let published = 0;
-    let unconfirmed = 0;
-    let refused: Error | undefined;
-    let allConfirmed: (() => void) | undefined;
-    const onConfirm = (err: unknown) => {
-      if (err) refused ??= err instanceof Error ? err : new Error(JSON.stringify(err));
-      if (--unconfirmed === 0) allConfirmed?.();
-    };
+    const batch = new ConfirmBatch(ch);
     let last = through;
     while (published < RELAY_PASS_MAX) {
-      const { rows } = await db.query<{
-        seq: string;
-        change: string;
-        account_id: string | null;
-        realm: string;
-        username: string;
-        body: string;
-      }>({
+      const { rows } = await db.query<RelayedChange>({
         name: 'bare-relay',
-        text: `SELECT seq, change, account_id, realm, username, ${EVENT_BODY} AS body
-                 FROM registration_changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
+        text: RELAY_READ_SQL,
         values: [last, Math.min(RELAY_CHUNK, RELAY_PASS_MAX - published)],
       });
       for (const r of rows) {
-        ch.publish(
+        batch.publish(
           exchange.name,
           keys.change(r.change, r.account_id, r.realm, r.username),
           Buffer.from(r.body),
           { persistent: true, contentType: 'application/json', messageId: r.seq },
-          onConfirm,
         );
-        unconfirmed++;
       }
       published += rows.length;
       if (rows.length > 0) last = rows[rows.length - 1].seq;
@@ -225,8 +207,7 @@ async function relay(conn: amqp.ChannelModel, db: Client, stopped: () => boolean
       await new Promise((r) => setTimeout(r, 100)); // as the product's relay, when idle
       continue;
     }
-    if (unconfirmed > 0) await new Promise<void>((r) => (allConfirmed = r));
-    if (refused) throw new Error(`broker refused a change: ${refused.message}`);
+    await batch.confirmed(); // rejects if the broker refused one: the run fails
     through = last;
     await db.query('UPDATE registration_changes_relay SET published_through = $1 WHERE id = 1', [
       through,

@@ -27,27 +27,17 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ConfirmBatch, ConfirmPublisher, keys, topology } from '@app/messaging';
-import { EVENT_BODY, RegistrationStore } from '@app/persistence';
+import { RegistrationStore, RELAY_READ_SQL, RelayedChange } from '@app/persistence';
 import { PeriodicTask } from './periodic-task';
 
 const RELAY_LOCK = 7_406_314;
 /** Rows per read. */
-const CHUNK = 500;
+export const RELAY_CHUNK = 500;
 /**
  * Rows per pass at most (one transaction, one wait for confirms): bounds how long the pass's
  * transaction stays open and how many unconfirmed messages it holds in memory.
  */
-const PASS_MAX = 5_000;
-
-interface ChangeRow {
-  seq: string;
-  change: string;
-  account_id: string | null;
-  realm: string;
-  username: string;
-  /** EVENT_BODY: what consumers receive. */
-  body: string;
-}
+export const RELAY_PASS_MAX = 5_000;
 
 @Injectable()
 export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -75,12 +65,12 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
       { warn: (m) => this.logger.warn(m) },
       'registrations-relay',
     );
-    // A pass that stopped at PASS_MAX means more are waiting: go again at once. Otherwise the
+    // A pass that stopped at RELAY_PASS_MAX means more are waiting: go again at once. Otherwise the
     // next pass is when a lane of this app commits changes (the store tells), or in 100 ms for
     // those written by other processes (the API's flushes) or before a failure.
     this.task = new PeriodicTask(
       'change relay',
-      async () => ((await this.relayOnce()) >= PASS_MAX ? 0 : 100),
+      async () => ((await this.relayOnce()) >= RELAY_PASS_MAX ? 0 : 100),
       (m) => this.logger.warn(m),
       { initialBackoffMs: 100, maxBackoffMs: 10_000 },
     );
@@ -96,7 +86,7 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
     await this.publisher.close();
   }
 
-  /** One pass: publishes up to PASS_MAX changes; returns how many. */
+  /** One pass: publishes up to RELAY_PASS_MAX changes; returns how many. */
   async relayOnce(): Promise<number> {
     const q = this.ds.createQueryRunner();
     await q.connect();
@@ -118,17 +108,16 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
       let batch: ConfirmBatch | undefined;
       let last: string = through;
       let published = 0;
-      while (published < PASS_MAX) {
-        const rows: ChangeRow[] = await q.query(
-          `SELECT seq, change, account_id, realm, username, ${EVENT_BODY} AS body
-             FROM registration_changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
-          [last, Math.min(CHUNK, PASS_MAX - published)],
-        );
+      while (published < RELAY_PASS_MAX) {
+        const rows: RelayedChange[] = await q.query(RELAY_READ_SQL, [
+          last,
+          Math.min(RELAY_CHUNK, RELAY_PASS_MAX - published),
+        ]);
         if (rows.length > 0) batch ??= await this.publisher.onOneChannel();
         for (const r of rows) this.publish(batch!, r);
         published += rows.length;
         if (rows.length > 0) last = rows[rows.length - 1].seq;
-        if (rows.length < CHUNK) break; // caught up
+        if (rows.length < RELAY_CHUNK) break; // caught up
       }
       // Rejects if the broker refused any of them: the position stays, all are published again.
       await batch?.confirmed();
@@ -146,7 +135,7 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
     }
   }
 
-  private publish(batch: ConfirmBatch, r: ChangeRow): void {
+  private publish(batch: ConfirmBatch, r: RelayedChange): void {
     batch.publish(
       this.exchange,
       keys.change(r.change, r.account_id, r.realm, r.username),
@@ -166,7 +155,7 @@ export class ChangeRelayService implements OnApplicationBootstrap, OnModuleDestr
 
 /** Kazoo's notification/register and notification/deregister, for existing Kazoo consumers. */
 function kazooNotification(
-  r: ChangeRow,
+  r: RelayedChange,
 ): { key: string; body: Record<string, unknown> } | undefined {
   const name =
     r.change === 'registered'

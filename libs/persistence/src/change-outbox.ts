@@ -76,7 +76,7 @@ const RECORDSET = `ord int, change text, occurred_us bigint, account_id text, re
  *
  * The account's name and realm, as the statement reads them, go to their own columns: merged
  * into the item here they cost a rebuild of every row's item (3–7 ms of Postgres CPU per 1,000,
- * docs/benchmarks.md); the readers put them into the event (the relay's EVENT_BODY). The item goes to
+ * docs/benchmarks.md); the readers put them into the event (EVENT_BODY). The item goes to
  * `item` (json); rows written before migration 1796720000000 hold it in `registration` (jsonb):
  * readers take ITEM_TEXT or ITEM_JSON.
  */
@@ -131,6 +131,20 @@ export const EVENT_BODY = `'{"seq":' || seq
   || concat('"account_name":' || to_json(account_name) || ',',
             '"account_realm":' || to_json(account_realm) || ',')
   || right(${ITEM_TEXT}, -1) || '}'`;
+
+/** One change as the relay reads it: the parts of its routing key, and the body (EVENT_BODY). */
+export interface RelayedChange {
+  seq: string;
+  change: string;
+  account_id: string | null;
+  realm: string;
+  username: string;
+  body: string;
+}
+
+/** The relay's read: the changes after seq $1, in seq order, at most $2 (RelayedChange rows). */
+export const RELAY_READ_SQL = `SELECT seq, change, account_id, realm, username, ${EVENT_BODY} AS body
+  FROM registration_changes WHERE seq > $1 ORDER BY seq LIMIT $2`;
 
 /** Records the changes in the caller's transaction (one statement); returns how many. */
 export async function recordChanges(
